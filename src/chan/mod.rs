@@ -1,0 +1,1 @@
+//! Go channels (being built).

@@ -1,0 +1,88 @@
+//! Go's concurrency model for async Rust.
+//!
+//! gorun gives async Rust the way Go programs are written: cheap tasks
+//! started with [`spawn`] (Go's `go`), run on a work-stealing scheduler of
+//! stackless tasks with cooperative, budget-based preemption.
+//!
+//! # Go → gorun
+//!
+//! | Go | gorun |
+//! |---|---|
+//! | `go f()` | [`gorun::spawn(async move { .. })`](spawn) → [`JoinHandle<T>`] (drop = detach, like Go) |
+//! | `func main()` runtime | [`gorun::run(async { .. })`](run), or [`Runtime::builder()`](Runtime::builder)`..build()?.block_on(..)` |
+//! | `GOMAXPROCS` | [`Builder::workers(n)`](Builder::workers); default: the number of CPUs, or env `GORUN_MAXPROCS` |
+//! | `runtime.Gosched()` | [`gorun::yield_now().await`](yield_now) |
+//! | `runtime.NumGoroutine()` | [`gorun::num_goroutines()`](num_goroutines) |
+//! | a goroutine's panic | caught: the [`JoinHandle`] yields a [`JoinError`] with [`is_panic()`](JoinError::is_panic) |
+//! | (no equivalent) | [`JoinHandle::abort`] cancels a task; [`consume_budget`] yields in CPU-heavy loops |
+//!
+//! Channels, `select!`, timers, `context`, `sync` and network I/O follow
+//! (see the CHANGELOG for what has landed).
+//!
+//! # Hello, goroutines
+//!
+//! ```
+//! let total = gorun::run(async {
+//!     // Fan out: one task per item, like `go work(i)` in a loop.
+//!     let handles: Vec<_> = (1..=10u64)
+//!         .map(|i| gorun::spawn(async move { i * i }))
+//!         .collect();
+//!     // Fan in: await each result.
+//!     let mut total = 0;
+//!     for h in handles {
+//!         total += h.await.unwrap();
+//!     }
+//!     total
+//! });
+//! assert_eq!(total, 385);
+//! ```
+//!
+//! # Panics and cancellation
+//!
+//! A panic inside a task never takes down a worker or another task; its
+//! handle reports it. [`JoinHandle::abort`] drops a task's future, running
+//! its destructors.
+//!
+//! ```
+//! gorun::run(async {
+//!     let err = gorun::spawn(async { panic!("oops") }).await.unwrap_err();
+//!     assert!(err.is_panic());
+//!
+//!     let forever = gorun::spawn(std::future::pending::<()>());
+//!     forever.abort();
+//!     assert!(forever.await.unwrap_err().is_cancelled());
+//! });
+//! ```
+//!
+//! # Fairness
+//!
+//! Tasks are not preempted, but every gorun operation spends a unit of a
+//! per-poll budget (128 by default): a task that has done that much work
+//! yields at its next operation. A loop that does pure computation can call
+//! [`consume_budget`] to take part.
+//!
+//! ```
+//! gorun::run(async {
+//!     let mut acc = 0u64;
+//!     for i in 0..1_000_000u64 {
+//!         acc = acc.wrapping_add(i * i);
+//!         if i % 1024 == 0 {
+//!             gorun::consume_budget().await;
+//!         }
+//!     }
+//!     assert_ne!(acc, 0);
+//! });
+//! ```
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+mod loom;
+
+pub mod chan;
+pub use chan::{chan, Receiver, SendError, Sender, TryRecvError, TrySendError};
+pub mod runtime;
+mod task;
+
+pub use runtime::coop::consume_budget;
+pub use runtime::{num_goroutines, run, spawn, Builder, Runtime};
+pub use task::{yield_now, JoinError, JoinHandle, TaskId};

@@ -1,0 +1,171 @@
+//! Configuring and building a [`Runtime`].
+
+use std::fmt;
+use std::io;
+use std::num::NonZeroUsize;
+
+use super::{coop, Config, Runtime};
+
+/// The environment variable that overrides the default number of workers,
+/// as `GOMAXPROCS` does in Go.
+pub const MAXPROCS_ENV: &str = "GORUN_MAXPROCS";
+
+/// Builds a [`Runtime`] with custom settings.
+///
+/// ```
+/// let rt = gorun::Runtime::builder()
+///     .workers(2)
+///     .budget(64)
+///     .thread_name("my-worker")
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 6 * 7 }), 42);
+/// ```
+pub struct Builder {
+    workers: Option<usize>,
+    budget: u32,
+    thread_name: String,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("workers", &self.workers)
+            .field("budget", &self.budget)
+            .field("thread_name", &self.thread_name)
+            .finish()
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// Creates a builder with the defaults: one worker per CPU (or
+    /// `GORUN_MAXPROCS`), a budget of 128 operations per poll, and threads
+    /// named `gorun-worker-N`.
+    ///
+    /// ```
+    /// let rt = gorun::runtime::Builder::new().build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn new() -> Builder {
+        Builder {
+            workers: None,
+            budget: coop::DEFAULT_BUDGET,
+            thread_name: "gorun-worker".to_owned(),
+        }
+    }
+
+    /// Sets the number of worker threads (Go's `GOMAXPROCS`). This takes
+    /// precedence over the `GORUN_MAXPROCS` environment variable.
+    ///
+    /// # Panics
+    /// If `n` is zero.
+    ///
+    /// ```
+    /// let rt = gorun::Runtime::builder().workers(1).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn workers(mut self, n: usize) -> Builder {
+        assert!(
+            n > 0,
+            "Builder::workers: a runtime needs at least one worker"
+        );
+        self.workers = Some(n);
+        self
+    }
+
+    /// Sets the cooperative budget: how many channel, timer, sync and I/O
+    /// operations a task may complete in one poll before it must yield.
+    ///
+    /// # Panics
+    /// If `budget` is zero (no task could ever make progress).
+    ///
+    /// ```
+    /// let rt = gorun::Runtime::builder().budget(32).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn budget(mut self, budget: u32) -> Builder {
+        assert!(budget > 0, "Builder::budget: the budget must be at least 1");
+        self.budget = budget;
+        self
+    }
+
+    /// Sets the prefix of the worker threads' names; worker `i` is named
+    /// `{name}-{i}`.
+    ///
+    /// ```
+    /// let rt = gorun::Runtime::builder().thread_name("crawler").build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// Starts the worker threads.
+    ///
+    /// # Errors
+    /// If the operating system refuses to start a thread.
+    ///
+    /// # Panics
+    /// If no worker count was set and `GORUN_MAXPROCS` is set to anything
+    /// but a positive integer.
+    ///
+    /// ```
+    /// let rt = gorun::Runtime::builder().workers(2).build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn build(self) -> io::Result<Runtime> {
+        let workers = self.workers.unwrap_or_else(default_workers);
+        Runtime::start(
+            Config {
+                workers,
+                budget: self.budget,
+            },
+            &self.thread_name,
+        )
+    }
+}
+
+/// `GORUN_MAXPROCS` if set, else the number of CPUs available.
+fn default_workers() -> usize {
+    match std::env::var(MAXPROCS_ENV) {
+        Ok(value) => parse_maxprocs(&value)
+            .unwrap_or_else(|| panic!("{MAXPROCS_ENV} must be a positive integer, got {value:?}")),
+        Err(std::env::VarError::NotUnicode(value)) => {
+            panic!("{MAXPROCS_ENV} must be a positive integer, got {value:?}")
+        }
+        Err(std::env::VarError::NotPresent) => std::thread::available_parallelism()
+            .map(NonZeroUsize::get)
+            .unwrap_or(1),
+    }
+}
+
+/// Parses a worker count: a positive decimal integer, surrounding blanks
+/// allowed.
+pub(crate) fn parse_maxprocs(value: &str) -> Option<usize> {
+    value.trim().parse::<usize>().ok().filter(|&n| n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_maxprocs;
+
+    #[test]
+    fn maxprocs_accepts_positive_integers() {
+        assert_eq!(parse_maxprocs("4"), Some(4));
+        assert_eq!(parse_maxprocs(" 16 "), Some(16));
+    }
+
+    #[test]
+    fn maxprocs_rejects_everything_else() {
+        for bad in ["", "0", "-1", "two", "1.5", "4x"] {
+            assert_eq!(parse_maxprocs(bad), None, "{bad:?}");
+        }
+    }
+}

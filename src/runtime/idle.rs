@@ -1,0 +1,123 @@
+//! Which workers are parked, and which one to wake: the protocol that
+//! keeps idle workers asleep without ever stranding a runnable task.
+//!
+//! After tokio's `idle.rs`, itself after Go's `spinning` Ms. The state is
+//! one atomic word: the number of *unparked* workers and, of those, the
+//! number *searching* for work (stealing, checking the injector).
+//!
+//! Rules:
+//! 1. At most half of the workers search at once
+//!    ([`Idle::transition_worker_to_searching`]), so a burst of wake-ups does
+//!    not turn into every core hammering every other core's queue.
+//! 2. New work wakes a parked worker only if no worker is searching
+//!    ([`Idle::worker_to_notify`]): a searcher will find it. The woken worker
+//!    is counted as unparked *and searching* before it runs, so a burst of
+//!    pushes wakes one worker, not all of them.
+//! 3. A searcher that finds work stops searching; if it was the last one it
+//!    wakes another worker to take over the search, since there may be more
+//!    work where it found some.
+//! 4. A worker parks by first recording itself in `sleepers` and
+//!    decrementing the counts (one `SeqCst` read-modify-write), and then, if
+//!    it was the last searcher, looking at every queue once more. A producer
+//!    pushes and then reads the counts (also `SeqCst`). Either the producer
+//!    sees no searcher and wakes someone, or the parking worker's last look
+//!    sees the new task: no wake-up is lost.
+
+use crate::loom::sync::atomic::{fence, AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::Mutex;
+
+/// Bits of the state word that count searching workers.
+const SEARCH_MASK: usize = (1 << UNPARK_SHIFT) - 1;
+/// The number of unparked workers lives above this bit.
+const UNPARK_SHIFT: usize = 16;
+
+/// See the module docs.
+pub(crate) struct Idle {
+    /// `unparked << UNPARK_SHIFT | searching`.
+    state: AtomicUsize,
+    /// Indices of the parked workers.
+    sleepers: Mutex<Vec<usize>>,
+    /// Number of workers in the runtime.
+    workers: usize,
+}
+
+fn searching(state: usize) -> usize {
+    state & SEARCH_MASK
+}
+
+fn unparked(state: usize) -> usize {
+    state >> UNPARK_SHIFT
+}
+
+impl Idle {
+    /// All workers start unparked and not searching.
+    pub(crate) fn new(workers: usize) -> Idle {
+        assert!(workers < SEARCH_MASK, "too many workers: {workers}");
+        Idle {
+            state: AtomicUsize::new(workers << UNPARK_SHIFT),
+            sleepers: Mutex::new(Vec::with_capacity(workers)),
+            workers,
+        }
+    }
+
+    /// Rule 1: becomes a searcher unless half the workers already are.
+    pub(crate) fn transition_worker_to_searching(&self) -> bool {
+        let state = self.state.load(SeqCst);
+        if 2 * searching(state) >= self.workers {
+            return false;
+        }
+        self.state.fetch_add(1, SeqCst);
+        true
+    }
+
+    /// Rule 3: stops searching; returns whether this was the last searcher
+    /// (the caller must then call `worker_to_notify`).
+    pub(crate) fn transition_worker_from_searching(&self) -> bool {
+        let prev = self.state.fetch_sub(1, SeqCst);
+        debug_assert!(searching(prev) > 0);
+        searching(prev) == 1
+    }
+
+    /// Rule 4: records worker `index` as parked. Returns whether it was the
+    /// last searcher, in which case the caller must look for work once more.
+    pub(crate) fn transition_worker_to_parked(&self, index: usize, was_searching: bool) -> bool {
+        let mut sleepers = self.sleepers.lock().unwrap();
+        let dec = (1 << UNPARK_SHIFT) | usize::from(was_searching);
+        let prev = self.state.fetch_sub(dec, SeqCst);
+        sleepers.push(index);
+        was_searching && searching(prev) == 1
+    }
+
+    /// Rule 2: picks a parked worker to wake for new work, if one should be
+    /// woken, and counts it as unparked and searching.
+    pub(crate) fn worker_to_notify(&self) -> Option<usize> {
+        if !self.should_notify() {
+            return None;
+        }
+        let mut sleepers = self.sleepers.lock().unwrap();
+        if !self.should_notify() {
+            return None;
+        }
+        let index = sleepers.pop()?;
+        self.state.fetch_add((1 << UNPARK_SHIFT) | 1, SeqCst);
+        Some(index)
+    }
+
+    /// Whether worker `index` is still recorded as parked (a wake-up that
+    /// finds it so was spurious or came from shutdown).
+    pub(crate) fn is_parked(&self, index: usize) -> bool {
+        self.sleepers.lock().unwrap().contains(&index)
+    }
+
+    fn should_notify(&self) -> bool {
+        // The fence orders the caller's push before this load; it pairs
+        // with the parking worker's `fetch_sub` in
+        // `transition_worker_to_parked`, itself followed by its last look
+        // at the queues. A fence rather than a read-modify-write of `state`
+        // keeps the producer from pulling the cache line away from
+        // searching workers on every push.
+        fence(SeqCst);
+        let state = self.state.load(SeqCst);
+        searching(state) == 0 && unparked(state) < self.workers
+    }
+}

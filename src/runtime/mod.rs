@@ -1,0 +1,329 @@
+//! The runtime: a work-stealing executor of stackless tasks.
+//!
+//! # Design
+//!
+//! A task is an [`async_task`] allocation: the future's state machine, a
+//! small header, and `TaskMeta` (in `task`) (id, spawn location, abort
+//! flag). No stack per task, so a parked task costs what its future holds.
+//!
+//! Each of the `N` workers (Go's `P`s, `GOMAXPROCS` of them) is an OS
+//! thread with a bounded ring of runnable tasks and a LIFO slot
+//! (`queue.rs`). One global injector (`injector.rs`) takes tasks scheduled
+//! from outside and the overflow of full rings. `worker.rs` holds the loop
+//! that chooses the next task; `idle.rs` the protocol that parks workers
+//! with nothing to do and wakes exactly one when work appears; `tasks.rs`
+//! the count and registry of live tasks; `coop.rs` the per-poll budget that
+//! makes busy tasks yield. `scheduler.rs` routes a runnable task to a
+//! queue.
+//!
+//! Alternatives rejected:
+//! - One global queue for everything (smol's single-executor default):
+//!   every spawn and every wake contends on one lock or one cache line.
+//! - Stackful coroutines (Go's goroutines, `may`): a stack per task costs
+//!   kilobytes and needs unsafe context switching; stackless tasks parked
+//!   on a channel cost about a hundred bytes.
+//! - A dedicated I/O or timer thread: the reactor (a later piece) is driven
+//!   by whichever worker is about to park, as Go's netpoller is.
+
+pub(crate) mod builder;
+mod context;
+pub(crate) mod coop;
+mod idle;
+mod injector;
+mod padded;
+mod park;
+mod queue;
+pub(crate) mod scheduler;
+mod tasks;
+pub(crate) mod worker;
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+
+pub use builder::{Builder, MAXPROCS_ENV};
+pub(crate) use tasks::{Slot, NO_SLOT};
+
+use crate::task::{self, JoinHandle};
+use scheduler::Shared;
+use worker::Worker;
+
+/// Settings fixed when a runtime is built.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Config {
+    /// Number of worker threads.
+    pub(crate) workers: usize,
+    /// Cooperative budget per poll.
+    pub(crate) budget: u32,
+}
+
+/// A gorun runtime: worker threads and the tasks they run.
+///
+/// Most programs use the global runtime through [`run`] and
+/// [`spawn`]. Build your own to choose the number of workers,
+/// to isolate a group of tasks, or to shut tasks down by dropping it:
+/// dropping a `Runtime` stops its workers, joins their threads, and drops
+/// every task that is left, running their destructors.
+///
+/// ```
+/// use gorun::Runtime;
+///
+/// let rt = Runtime::builder().workers(2).build().unwrap();
+/// let sum = rt.block_on(async {
+///     let handles: Vec<_> = (0..10u64).map(|i| gorun::spawn(async move { i * i })).collect();
+///     let mut sum = 0;
+///     for h in handles {
+///         sum += h.await.unwrap();
+///     }
+///     sum
+/// });
+/// assert_eq!(sum, 285);
+/// ```
+pub struct Runtime {
+    shared: Arc<Shared>,
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("workers", &self.shared.config.workers)
+            .field("budget", &self.shared.config.budget)
+            .field("live_tasks", &self.shared.tasks.live())
+            .finish()
+    }
+}
+
+impl Runtime {
+    /// Builds a runtime with the default settings (see [`Builder::new`]).
+    ///
+    /// # Errors
+    /// If a worker thread cannot be started.
+    ///
+    /// ```
+    /// let rt = gorun::Runtime::new()?;
+    /// assert_eq!(rt.block_on(async { "hi" }), "hi");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// Returns a [`Builder`] to configure a runtime.
+    ///
+    /// ```
+    /// let rt = gorun::Runtime::builder().workers(4).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    fn start(config: Config, thread_name: &str) -> io::Result<Runtime> {
+        let shared = Arc::new(Shared::new(config));
+        let mut runtime = Runtime {
+            shared,
+            threads: Vec::with_capacity(config.workers),
+        };
+        for index in 0..config.workers {
+            let shared = runtime.shared.clone();
+            let thread = thread::Builder::new()
+                .name(format!("{thread_name}-{index}"))
+                .spawn(move || Worker::new(shared, index).run())?;
+            runtime.threads.push(thread);
+        }
+        Ok(runtime)
+    }
+
+    /// Runs `future` to completion on the current thread, while the
+    /// runtime's workers run the tasks it spawns, and returns its output.
+    ///
+    /// Inside `future`, [`spawn`] spawns onto this runtime.
+    /// `block_on` may be called again after it returns, and from several
+    /// threads at once.
+    ///
+    /// # Panics
+    /// If called from a worker thread of any gorun runtime (it would block
+    /// the worker and every task queued behind it) or from inside another
+    /// `block_on`. In async code, `.await` the future, or `spawn` it and
+    /// await its `JoinHandle`, instead.
+    ///
+    /// ```
+    /// let rt = gorun::Runtime::new().unwrap();
+    /// let v = rt.block_on(async { gorun::spawn(async { 1 + 1 }).await.unwrap() });
+    /// assert_eq!(v, 2);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        block_on(&self.shared, future)
+    }
+
+    /// Spawns a task onto this runtime and returns its [`JoinHandle`].
+    ///
+    /// ```
+    /// let rt = gorun::Runtime::new().unwrap();
+    /// let handle = rt.spawn(async { 40 + 2 });
+    /// assert_eq!(rt.block_on(handle).unwrap(), 42);
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        task::spawn_on(&self.shared, future, std::panic::Location::caller())
+    }
+
+    /// Number of live tasks spawned on this runtime (not counting the
+    /// futures passed to `block_on`).
+    ///
+    /// ```
+    /// let rt = gorun::Runtime::new().unwrap();
+    /// assert_eq!(rt.num_goroutines(), 0);
+    /// ```
+    pub fn num_goroutines(&self) -> usize {
+        self.shared.tasks.live()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if crate::runtime::context::with_worker(|w| w.is_some_and(|w| w.belongs_to(&self.shared))) {
+            panic!(
+                "a gorun Runtime was dropped inside one of its own tasks; its workers \
+                 cannot be joined from one of them. Drop it from outside the runtime."
+            );
+        }
+        self.shared.begin_shutdown();
+        for thread in self.threads.drain(..) {
+            // A worker never panics (tasks' panics are caught), so `join`
+            // fails only if the thread was killed; nothing to recover.
+            let _ = thread.join();
+        }
+        self.shared.drop_all_tasks();
+    }
+}
+
+/// The process-wide runtime behind [`run`] and
+/// [`spawn`], started on first use.
+fn global() -> &'static Runtime {
+    static GLOBAL: OnceLock<Runtime> = OnceLock::new();
+    GLOBAL.get_or_init(|| {
+        Runtime::new().unwrap_or_else(|e| panic!("gorun: cannot start the global runtime: {e}"))
+    })
+}
+
+/// Runs `future` to completion on the global runtime, blocking the current
+/// thread: Go's `func main()`.
+///
+/// Tasks spawned inside it run on the global runtime's workers (one per
+/// CPU, or `GORUN_MAXPROCS`). May be called from several threads at once;
+/// each call blocks its own thread.
+///
+/// # Panics
+/// If called from a runtime worker thread or inside another `run` or
+/// `block_on` (see [`Runtime::block_on`]).
+///
+/// ```
+/// let answer = gorun::run(async {
+///     let h = gorun::spawn(async { 21 * 2 });
+///     h.await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+#[track_caller]
+pub fn run<F: Future>(future: F) -> F::Output {
+    global().block_on(future)
+}
+
+/// Spawns a task: Go's `go` statement.
+///
+/// Inside a runtime (in one of its tasks, or inside its `block_on`) the task
+/// goes to that runtime, on the current worker's queue when there is one;
+/// elsewhere it goes to the global runtime. Dropping the returned
+/// [`JoinHandle`] detaches the task, which keeps running.
+///
+/// ```
+/// gorun::run(async {
+///     let handle = gorun::spawn(async { "from a task" });
+///     assert_eq!(handle.await.unwrap(), "from a task");
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let location = std::panic::Location::caller();
+    match context::with_current(|shared| shared.cloned()) {
+        Some(shared) => task::spawn_on(&shared, future, location),
+        None => task::spawn_on(&global().shared, future, location),
+    }
+}
+
+/// Number of live spawned tasks (Go's `runtime.NumGoroutine`), not counting
+/// `run`/`block_on` root futures: of the current runtime inside one, else of
+/// the global runtime.
+///
+/// ```
+/// gorun::run(async {
+///     let before = gorun::num_goroutines();
+///     let (tx, rx) = std::sync::mpsc::channel::<()>();
+///     let h = gorun::spawn(async move { let _ = rx; std::future::pending::<()>().await });
+///     assert_eq!(gorun::num_goroutines(), before + 1);
+///     h.abort();
+///     let _ = h.await;
+///     drop(tx);
+/// });
+/// ```
+pub fn num_goroutines() -> usize {
+    context::with_current(|shared| shared.map(|s| s.tasks.live()))
+        .unwrap_or_else(|| global().num_goroutines())
+}
+
+/// Wakes the thread blocked in `block_on`.
+struct ThreadWaker(Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+#[track_caller]
+fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
+    if context::is_worker_thread() {
+        panic!(
+            "gorun: block_on/run called from a runtime worker thread. It would block \
+             this worker and every task queued on it. Inside async code, `.await` the \
+             future instead, or `gorun::spawn` it and await the JoinHandle."
+        );
+    }
+    if context::is_in_block_on() {
+        panic!(
+            "gorun: block_on/run called inside another block_on/run on the same thread. \
+             The outer future could not make progress meanwhile. `.await` the future \
+             instead, or `gorun::spawn` it and await the JoinHandle."
+        );
+    }
+    let _enter = context::enter_block_on(shared);
+    let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    let budget = shared.config.budget;
+    loop {
+        if let Poll::Ready(output) = coop::with_budget(budget, || future.as_mut().poll(&mut cx)) {
+            return output;
+        }
+        thread::park();
+    }
+}

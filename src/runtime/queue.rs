@@ -1,0 +1,255 @@
+//! The per-worker run queue: a bounded ring of [`LOCAL_QUEUE_CAPACITY`]
+//! tasks plus a one-task LIFO slot ("runnext"), after Go's `runq`.
+//!
+//! One thread, the owning worker, pushes; the owner and any number of
+//! stealers pop. The ring holds raw task pointers
+//! ([`Runnable::into_raw`]) in `AtomicPtr` slots, which is what lets a
+//! stealer copy slots *before* it knows whether it won them without a data
+//! race, exactly as Go does with `runqsteal`.
+//!
+//! Invariants:
+//! - `tail` is written only by the owner; `head` is advanced only by a
+//!   successful CAS (owner pop, overflow, or a stealer claiming a batch).
+//! - `tail - head <= LOCAL_QUEUE_CAPACITY` (wrapping `u32` arithmetic), so
+//!   slots `head..tail` are never overwritten while they are in the queue.
+//! - A slot's pointer is owned by whoever advances `head` past it. A reader
+//!   that copied a slot and then lost the CAS owns nothing: it drops the
+//!   copy (a raw pointer) without touching the task.
+//!
+//! Protocol:
+//! 1. Push (owner): if there is room, store the slot, then publish it with a
+//!    `Release` store of `tail`. If the ring is full, claim the older half
+//!    with one CAS on `head` and move it, plus the new task, to the global
+//!    injector in one batch (Go's `runqputslow`), so a spawn loop never
+//!    blocks and idle workers can pick the surplus up.
+//! 2. Pop (owner): read the slot at `head`, then CAS `head` forward; on
+//!    failure a stealer took it, so retry.
+//! 3. Steal (another worker, into its own empty queue): read `head` and
+//!    `tail` (`Acquire`, pairing with the owner's `Release` of `tail`), copy
+//!    the older half of the slots into the thief's ring, then CAS the
+//!    victim's `head` forward over them. Only on success does the thief
+//!    publish its own `tail`.
+//!
+//! Runnext is an `AtomicPtr` the owner swaps a woken task into; the task it
+//! displaces goes to the back of the ring. Stealers take it only as a last
+//! resort and only after a grace period (see `steal_runnext`), so a
+//! ping-pong of two tasks stays on one warm core instead of bouncing.
+//!
+//! Rejected: a `Mutex<VecDeque>` per worker (a lock on every spawn and
+//! every pop, contended by thieves) and `concurrent_queue::Bounded` (an
+//! MPMC queue pays a CAS per push that a single-producer ring does not).
+
+use std::ptr::{self, NonNull};
+
+use async_task::Runnable;
+
+use super::injector::Injector;
+use crate::loom::sync::atomic::{AtomicPtr, AtomicU32, Ordering::*};
+use crate::task::TaskMeta;
+
+/// Slots in a worker's ring. Go and tokio both use 256: enough to absorb a
+/// burst of spawns, small enough that stealing half is a short copy.
+pub(crate) const LOCAL_QUEUE_CAPACITY: u32 = 256;
+
+const MASK: u32 = LOCAL_QUEUE_CAPACITY - 1;
+
+/// A worker's run queue. See the module docs for the protocol.
+pub(crate) struct LocalQueue {
+    /// Index of the oldest task. Advanced by CAS only.
+    head: AtomicU32,
+    /// Index one past the newest task. Written by the owner only.
+    tail: AtomicU32,
+    /// The ring of raw task pointers, `LOCAL_QUEUE_CAPACITY` long.
+    slots: Box<[AtomicPtr<()>]>,
+    /// The LIFO slot: the task most recently woken by the running task.
+    runnext: AtomicPtr<()>,
+}
+
+fn into_ptr(runnable: Runnable<TaskMeta>) -> *mut () {
+    runnable.into_raw().as_ptr()
+}
+
+/// Turns a pointer taken out of a slot back into the task it owns.
+///
+/// # Safety
+/// `ptr` must come from [`into_ptr`], and the caller must own it: it won the
+/// CAS (or swap) that removed it from the queue, so no one else can turn the
+/// same pointer back into a `Runnable`.
+unsafe fn from_ptr(ptr: *mut ()) -> Runnable<TaskMeta> {
+    // SAFETY: the caller guarantees `ptr` came from `Runnable::into_raw` of a
+    // `Runnable<TaskMeta>` and that it holds the only claim to it.
+    unsafe { Runnable::from_raw(NonNull::new_unchecked(ptr)) }
+}
+
+impl LocalQueue {
+    pub(crate) fn new() -> LocalQueue {
+        LocalQueue {
+            head: AtomicU32::new(0),
+            tail: AtomicU32::new(0),
+            slots: (0..LOCAL_QUEUE_CAPACITY)
+                .map(|_| AtomicPtr::new(ptr::null_mut()))
+                .collect(),
+            runnext: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    /// Number of tasks in the ring (not counting runnext). May be stale.
+    pub(crate) fn len(&self) -> u32 {
+        let head = self.head.load(Acquire);
+        let tail = self.tail.load(Acquire);
+        tail.wrapping_sub(head)
+    }
+
+    /// Whether the ring and the LIFO slot are both empty. May be stale.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0 && self.runnext.load(Acquire).is_null()
+    }
+
+    /// Pushes a task at the back of the ring. Owner only.
+    pub(crate) fn push_back(&self, runnable: Runnable<TaskMeta>, injector: &Injector) {
+        let ptr = into_ptr(runnable);
+        loop {
+            let head = self.head.load(Acquire);
+            let tail = self.tail.load(Relaxed);
+            if tail.wrapping_sub(head) < LOCAL_QUEUE_CAPACITY {
+                self.slots[(tail & MASK) as usize].store(ptr, Relaxed);
+                // Release: a thief that reads this tail sees the slot.
+                self.tail.store(tail.wrapping_add(1), Release);
+                return;
+            }
+            if self.push_overflow(ptr, head, tail, injector) {
+                return;
+            }
+            // A thief or the owner's pop moved `head`; there is room now.
+        }
+    }
+
+    /// Moves the older half of a full ring and `ptr` to the injector.
+    /// Returns `false` if a thief got in first (the caller retries).
+    #[cold]
+    fn push_overflow(&self, ptr: *mut (), head: u32, tail: u32, injector: &Injector) -> bool {
+        let half = tail.wrapping_sub(head) / 2;
+        debug_assert_eq!(half, LOCAL_QUEUE_CAPACITY / 2);
+        let mut batch = Vec::with_capacity(half as usize + 1);
+        for i in 0..half {
+            batch.push(self.slots[(head.wrapping_add(i) & MASK) as usize].load(Relaxed));
+        }
+        if self
+            .head
+            .compare_exchange(head, head.wrapping_add(half), AcqRel, Relaxed)
+            .is_err()
+        {
+            return false;
+        }
+        batch.push(ptr);
+        injector.push_batch(batch.into_iter().map(|p| {
+            // SAFETY: the CAS above moved `head` past these slots, so this
+            // thread owns them; `ptr` is the task being pushed.
+            unsafe { from_ptr(p) }
+        }));
+        true
+    }
+
+    /// Puts a woken task in the LIFO slot; the task it displaces goes to the
+    /// back of the ring. Owner only.
+    pub(crate) fn push_runnext(&self, runnable: Runnable<TaskMeta>, injector: &Injector) {
+        let old = self.runnext.swap(into_ptr(runnable), AcqRel);
+        if !old.is_null() {
+            // SAFETY: the swap removed `old` from the slot, so we own it.
+            self.push_back(unsafe { from_ptr(old) }, injector);
+        }
+    }
+
+    /// Takes the task in the LIFO slot.
+    pub(crate) fn pop_runnext(&self) -> Option<Runnable<TaskMeta>> {
+        if self.runnext.load(Relaxed).is_null() {
+            return None;
+        }
+        let ptr = self.runnext.swap(ptr::null_mut(), Acquire);
+        // SAFETY: the swap removed `ptr` from the slot, so we own it.
+        (!ptr.is_null()).then(|| unsafe { from_ptr(ptr) })
+    }
+
+    /// Takes the oldest task of the ring. Owner only.
+    pub(crate) fn pop(&self) -> Option<Runnable<TaskMeta>> {
+        loop {
+            let head = self.head.load(Acquire);
+            let tail = self.tail.load(Relaxed);
+            if head == tail {
+                return None;
+            }
+            let ptr = self.slots[(head & MASK) as usize].load(Relaxed);
+            if self
+                .head
+                .compare_exchange(head, head.wrapping_add(1), AcqRel, Relaxed)
+                .is_ok()
+            {
+                // SAFETY: the CAS moved `head` past the slot, so we own it.
+                return Some(unsafe { from_ptr(ptr) });
+            }
+        }
+    }
+
+    /// Steals the older half of `self`'s ring into `dst` (the thief's own,
+    /// empty, ring) and returns one of the stolen tasks to run at once.
+    pub(crate) fn steal_into(&self, dst: &LocalQueue) -> Option<Runnable<TaskMeta>> {
+        let dst_tail = dst.tail.load(Relaxed);
+        loop {
+            let head = self.head.load(Acquire);
+            let tail = self.tail.load(Acquire);
+            let len = tail.wrapping_sub(head);
+            if len == 0 {
+                return None;
+            }
+            if len > LOCAL_QUEUE_CAPACITY {
+                // `head` moved between the two loads; read again.
+                continue;
+            }
+            let n = len - len / 2;
+            // The thief's ring is empty (only its owner pushes, and the
+            // owner is us), so `n <= LOCAL_QUEUE_CAPACITY / 2` fits.
+            for i in 0..n {
+                let ptr = self.slots[(head.wrapping_add(i) & MASK) as usize].load(Relaxed);
+                dst.slots[(dst_tail.wrapping_add(i) & MASK) as usize].store(ptr, Relaxed);
+            }
+            if self
+                .head
+                .compare_exchange(head, head.wrapping_add(n), AcqRel, Relaxed)
+                .is_err()
+            {
+                continue;
+            }
+            // We own the `n` copies now. Run the newest, publish the rest.
+            let last = dst.slots[(dst_tail.wrapping_add(n - 1) & MASK) as usize].load(Relaxed);
+            if n > 1 {
+                dst.tail.store(dst_tail.wrapping_add(n - 1), Release);
+            }
+            // SAFETY: the CAS gave us the stolen slots; `last` is not
+            // published in `dst` (its `tail` stops before it).
+            return Some(unsafe { from_ptr(last) });
+        }
+    }
+
+    /// Takes the victim's LIFO slot. Called by a thief that found every ring
+    /// empty, after the grace period the caller observed.
+    pub(crate) fn steal_runnext(&self) -> Option<Runnable<TaskMeta>> {
+        self.pop_runnext()
+    }
+
+    /// Removes every task, for shutdown. Owner or, once the owner has
+    /// stopped, anyone.
+    pub(crate) fn drain(&self) -> Vec<Runnable<TaskMeta>> {
+        let mut out = Vec::new();
+        out.extend(self.pop_runnext());
+        while let Some(r) = self.pop() {
+            out.push(r);
+        }
+        out
+    }
+}
+
+impl Drop for LocalQueue {
+    fn drop(&mut self) {
+        drop(self.drain());
+    }
+}

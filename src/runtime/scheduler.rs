@@ -1,0 +1,163 @@
+//! The state all workers of one runtime share, and the scheduling policy
+//! that routes a task to a queue.
+//!
+//! Where a task goes when it becomes runnable:
+//! - spawned on a worker of its runtime: the back of that worker's ring;
+//! - woken by the task running on a worker of its runtime: the worker's
+//!   LIFO slot (Go's `runnext`), because the waker's data is hot in cache
+//!   and the wakee is usually the next thing that can make progress;
+//! - woken by itself while running (`yield_now`, a spent budget): the back
+//!   of the ring, so everything queued runs before it again;
+//! - from anywhere else (a plain thread, `block_on`, another runtime): the
+//!   global injector.
+//!
+//! After a task lands in a ring or the injector, a parked worker is woken
+//! if no worker is searching (see `idle.rs`). The LIFO slot is not offered
+//! to thieves immediately, so filling it wakes nobody.
+
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+
+use async_task::Runnable;
+
+use super::idle::Idle;
+use super::injector::Injector;
+use super::padded::CachePadded;
+use super::park::Parker;
+use super::queue::LocalQueue;
+use super::tasks::TaskTable;
+use super::{context, Config};
+use crate::task::TaskMeta;
+
+/// Everything the workers of one runtime share. Aligned so the `Arc`'s
+/// reference counts (touched by every spawn) do not share a cache line
+/// with the read-mostly fields.
+#[repr(align(128))]
+pub(crate) struct Shared {
+    /// One run queue per worker.
+    pub(crate) queues: Box<[CachePadded<LocalQueue>]>,
+    /// One parker per worker.
+    pub(crate) parkers: Box<[CachePadded<Parker>]>,
+    /// The global queue.
+    pub(crate) injector: Injector,
+    /// Who is parked and who is searching.
+    pub(crate) idle: Idle,
+    /// Live-task counts and the registry of waiting tasks.
+    pub(crate) tasks: TaskTable,
+    /// Set when the runtime is dropped: workers exit their loops.
+    pub(crate) shutdown: AtomicBool,
+    /// The configuration the runtime was built with.
+    pub(crate) config: Config,
+}
+
+impl Shared {
+    pub(crate) fn new(config: Config) -> Shared {
+        let workers = config.workers;
+        Shared {
+            queues: (0..workers)
+                .map(|_| CachePadded(LocalQueue::new()))
+                .collect(),
+            parkers: (0..workers).map(|_| CachePadded(Parker::new())).collect(),
+            injector: Injector::new(),
+            idle: Idle::new(workers),
+            tasks: TaskTable::new(workers),
+            shutdown: AtomicBool::new(false),
+            config,
+        }
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(SeqCst)
+    }
+
+    /// The index of the current thread's worker if it belongs to this
+    /// runtime: the shard for per-worker bookkeeping.
+    pub(crate) fn current_worker_index(&self) -> Option<usize> {
+        context::with_worker(|w| w.filter(|w| w.belongs_to(self)).map(|w| w.index))
+    }
+
+    /// Queues a freshly spawned task.
+    pub(crate) fn schedule_new(&self, runnable: Runnable<TaskMeta>) {
+        let local = context::with_worker(|w| match w {
+            Some(w) if w.belongs_to(self) => {
+                w.push_back(runnable);
+                None
+            }
+            _ => Some(runnable),
+        });
+        if let Some(runnable) = local {
+            self.push_remote(runnable);
+        }
+    }
+
+    /// Queues a woken task. `yielded` is async-task's
+    /// `woken_while_running`: the task woke itself.
+    pub(crate) fn schedule_woken(&self, runnable: Runnable<TaskMeta>, yielded: bool) {
+        let remote = context::with_worker(|w| match w {
+            Some(w) if w.belongs_to(self) => {
+                if yielded {
+                    w.push_back(runnable);
+                } else {
+                    w.push_runnext(runnable);
+                }
+                None
+            }
+            _ => Some(runnable),
+        });
+        if let Some(runnable) = remote {
+            self.push_remote(runnable);
+        }
+    }
+
+    /// Queues a task from outside this runtime's workers.
+    fn push_remote(&self, runnable: Runnable<TaskMeta>) {
+        if let Err(runnable) = self.injector.push(runnable) {
+            // The runtime is gone: cancel the task (drops its future).
+            drop(runnable);
+            return;
+        }
+        self.notify_parked();
+    }
+
+    /// Wakes a parked worker if work is waiting and nobody is searching.
+    pub(crate) fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.parkers[index].unpark();
+        }
+    }
+
+    /// Whether any queue holds a task. Used by the last searcher before it
+    /// parks (see `idle.rs`, rule 4).
+    pub(crate) fn has_pending_work(&self) -> bool {
+        !self.injector.is_empty() || self.queues.iter().any(|q| !q.is_empty())
+    }
+
+    /// Tells every worker to stop and wakes them.
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutdown.store(true, SeqCst);
+        for parker in self.parkers.iter() {
+            parker.unpark();
+        }
+    }
+
+    /// Drops every task left, after the workers have stopped: wakes each
+    /// waiting task (which queues it), then drops everything queued, until
+    /// nothing is left. Dropping a task's future can wake others, hence the
+    /// loop. Finally closes the injector, so a task woken later (a waker held
+    /// by a plain thread) is dropped instead of queued forever.
+    pub(crate) fn drop_all_tasks(&self) {
+        loop {
+            let wakers = self.tasks.drain_wakers();
+            let woke = !wakers.is_empty();
+            wakers.into_iter().for_each(std::task::Waker::wake);
+            let mut queued = self.injector.drain();
+            for queue in self.queues.iter() {
+                queued.extend(queue.drain());
+            }
+            if queued.is_empty() && !woke {
+                break;
+            }
+            drop(queued);
+        }
+        drop(self.injector.close());
+    }
+}

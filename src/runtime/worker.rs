@@ -1,0 +1,264 @@
+//! A worker: one OS thread that runs tasks, and the policy for choosing the
+//! next one (Go's `schedule`/`findrunnable`, tokio's `worker.rs`).
+//!
+//! Each turn of the loop picks a task in this order:
+//! 1. every [`GLOBAL_POLL_INTERVAL`] ticks, the injector first, so tasks
+//!    scheduled from outside cannot be starved by a busy local queue;
+//! 2. the LIFO slot, unless it has been taken [`MAX_LIFO_POLLS`] times in a
+//!    row (two tasks waking each other would otherwise monopolise the
+//!    worker while its ring waits);
+//! 3. the local ring, then the LIFO slot even past the limit;
+//! 4. a fair share of the injector;
+//! 5. as a *searcher* (at most half the workers, see `idle.rs`): half of a
+//!    random victim's ring, every victim in turn, then the injector again;
+//!    last, a victim's LIFO slot if it stays occupied for a grace period;
+//! 6. nothing found: park until woken.
+//!
+//! A task is polled with a fresh cooperative budget (`coop.rs`) and inside
+//! `catch_unwind`, so nothing a task does can kill the worker.
+
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use async_task::Runnable;
+
+use super::scheduler::Shared;
+use super::{context, coop};
+use crate::task::TaskMeta;
+
+/// Check the injector first every this many ticks. Go's number: prime, so
+/// it does not fall into step with periodic task patterns.
+const GLOBAL_POLL_INTERVAL: u32 = 61;
+
+/// Run the LIFO slot at most this many times in a row (tokio's number).
+const MAX_LIFO_POLLS: u32 = 3;
+
+/// Rounds of trying every victim before giving up the search.
+const STEAL_ROUNDS: usize = 2;
+
+/// Spins a thief waits before taking a victim's LIFO slot: about the time
+/// the victim needs to finish its poll and take the slot itself (Go waits
+/// 3 µs). A ping-pong pair thus stays on one core.
+const RUNNEXT_GRACE_SPINS: u32 = 2_000;
+
+/// Times a worker that found nothing re-checks the queues before it parks,
+/// with [`SPIN_PAUSES`] pause instructions between looks (a few
+/// microseconds in all). Parking and being woken cost two futex calls and
+/// two context switches, several microseconds of both threads' time; a
+/// producer that spawns a task every hundred nanoseconds would otherwise
+/// wake a worker that drains the queue and falls asleep again, over and
+/// over. Go's "spinning" Ms do the same.
+const SPIN_ROUNDS: u32 = 32;
+
+/// Pause instructions between two looks at the queues while spinning.
+const SPIN_PAUSES: u32 = 64;
+
+/// One worker thread's state. Lives on its thread's stack.
+pub(crate) struct Worker {
+    /// The runtime.
+    pub(crate) shared: Arc<Shared>,
+    /// Which worker this is: the index of its queue, parker and shards.
+    pub(crate) index: usize,
+    /// Turns of the scheduling loop, for `GLOBAL_POLL_INTERVAL`.
+    tick: Cell<u32>,
+    /// Consecutive tasks taken from the LIFO slot.
+    lifo_streak: Cell<u32>,
+    /// Whether this worker counts as searching in `Idle`.
+    searching: Cell<bool>,
+    /// xorshift state for choosing victims.
+    rng: Cell<u64>,
+}
+
+impl Worker {
+    pub(crate) fn new(shared: Arc<Shared>, index: usize) -> Worker {
+        Worker {
+            shared,
+            index,
+            tick: Cell::new(0),
+            lifo_streak: Cell::new(0),
+            searching: Cell::new(false),
+            rng: Cell::new(
+                0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407),
+            ),
+        }
+    }
+
+    /// Whether this worker belongs to the runtime `shared`.
+    #[inline]
+    pub(crate) fn belongs_to(&self, shared: &Shared) -> bool {
+        std::ptr::eq(&*self.shared, shared)
+    }
+
+    /// Pushes a task at the back of this worker's ring and, if nobody is
+    /// searching, wakes a parked worker to come and steal.
+    #[inline]
+    pub(crate) fn push_back(&self, runnable: Runnable<TaskMeta>) {
+        self.shared.queues[self.index].push_back(runnable, &self.shared.injector);
+        self.shared.notify_parked();
+    }
+
+    /// Puts a woken task in this worker's LIFO slot.
+    #[inline]
+    pub(crate) fn push_runnext(&self, runnable: Runnable<TaskMeta>) {
+        let queue = &self.shared.queues[self.index];
+        let had_work = queue.len();
+        queue.push_runnext(runnable, &self.shared.injector);
+        if queue.len() > had_work {
+            // The slot's previous task moved to the ring: stealable work.
+            self.shared.notify_parked();
+        }
+    }
+
+    /// The worker thread's main loop.
+    pub(crate) fn run(&self) {
+        let _enter = context::enter_worker(self);
+        while !self.shared.is_shutdown() {
+            if let Some(runnable) = self.next_task().or_else(|| self.steal_work()) {
+                self.run_task(runnable);
+            } else {
+                self.park();
+            }
+        }
+    }
+
+    fn run_task(&self, runnable: Runnable<TaskMeta>) {
+        if self.searching.replace(false) && self.shared.idle.transition_worker_from_searching() {
+            // We were the last searcher and found work: there may be more.
+            self.shared.notify_parked();
+        }
+        let budget = self.shared.config.budget;
+        // The task's own poll catches panics (see `task::Guarded`); this
+        // only guards against a panic in a destructor async-task runs.
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            coop::with_budget(budget, || runnable.run())
+        }));
+    }
+
+    /// Steps 1 to 4 of the module docs: work this worker can take without
+    /// searching.
+    fn next_task(&self) -> Option<Runnable<TaskMeta>> {
+        let shared = &*self.shared;
+        let queue = &shared.queues[self.index];
+        let tick = self.tick.get().wrapping_add(1);
+        self.tick.set(tick);
+        if tick % GLOBAL_POLL_INTERVAL == 0 {
+            if let Some(runnable) = shared.injector.pop() {
+                return Some(runnable);
+            }
+        }
+        if self.lifo_streak.get() < MAX_LIFO_POLLS {
+            if let Some(runnable) = queue.pop_runnext() {
+                self.lifo_streak.set(self.lifo_streak.get() + 1);
+                return Some(runnable);
+            }
+        }
+        self.lifo_streak.set(0);
+        queue
+            .pop()
+            .or_else(|| queue.pop_runnext())
+            .or_else(|| shared.injector.pop_batch_into(queue, shared.config.workers))
+    }
+
+    /// Step 5: steal, if this worker may search.
+    fn steal_work(&self) -> Option<Runnable<TaskMeta>> {
+        let shared = &*self.shared;
+        let workers = shared.config.workers;
+        if workers == 1 {
+            return None;
+        }
+        if !self.searching.get() {
+            if !shared.idle.transition_worker_to_searching() {
+                return None;
+            }
+            self.searching.set(true);
+        }
+        let own = &shared.queues[self.index];
+        for _ in 0..STEAL_ROUNDS {
+            let start = self.next_random() as usize % workers;
+            for i in 0..workers {
+                let victim = (start + i) % workers;
+                if victim == self.index {
+                    continue;
+                }
+                if let Some(runnable) = shared.queues[victim].steal_into(own) {
+                    return Some(runnable);
+                }
+            }
+            if let Some(runnable) = shared.injector.pop_batch_into(own, workers) {
+                return Some(runnable);
+            }
+        }
+        self.steal_runnext()
+    }
+
+    /// A victim's LIFO slot, if it is still occupied after the grace period.
+    fn steal_runnext(&self) -> Option<Runnable<TaskMeta>> {
+        let shared = &*self.shared;
+        for (victim, queue) in shared.queues.iter().enumerate() {
+            if victim == self.index || queue.is_empty() {
+                continue;
+            }
+            for _ in 0..RUNNEXT_GRACE_SPINS {
+                std::hint::spin_loop();
+            }
+            if let Some(runnable) = queue.steal_runnext() {
+                return Some(runnable);
+            }
+        }
+        None
+    }
+
+    /// Step 6: sleeps until another thread hands this worker work.
+    fn park(&self) {
+        let shared = &*self.shared;
+        if self.spin_for_work() {
+            return;
+        }
+        let was_searching = self.searching.replace(false);
+        if shared
+            .idle
+            .transition_worker_to_parked(self.index, was_searching)
+            && shared.has_pending_work()
+        {
+            // We were the last searcher, and work arrived meanwhile: make
+            // sure someone (perhaps us) takes it.
+            shared.notify_parked();
+        }
+        loop {
+            shared.parkers[self.index].park();
+            if !shared.idle.is_parked(self.index) {
+                // Whoever woke us counted us as searching
+                // (`Idle::worker_to_notify`).
+                self.searching.set(true);
+                return;
+            }
+            if shared.is_shutdown() {
+                return;
+            }
+        }
+    }
+
+    /// Watches the queues for a short while before parking; returns whether
+    /// work appeared. See [`SPIN_ROUNDS`].
+    fn spin_for_work(&self) -> bool {
+        for _ in 0..SPIN_ROUNDS {
+            for _ in 0..SPIN_PAUSES {
+                std::hint::spin_loop();
+            }
+            if self.shared.has_pending_work() || self.shared.is_shutdown() {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn next_random(&self) -> u64 {
+        let mut x = self.rng.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng.set(x);
+        x
+    }
+}

@@ -1,0 +1,144 @@
+//! Tasks: what a spawned future becomes, and the handle to its result.
+//!
+//! A task is one `async_task` allocation holding the future wrapped in
+//! [`Guarded`] and a [`TaskMeta`]. `Guarded` is where a task's life is
+//! accounted for: it catches panics, obeys `abort`, registers the task in
+//! the runtime's table the first time it waits, and counts the task as
+//! finished when its future is dropped, whatever the reason.
+
+mod guarded;
+mod join;
+mod yield_now;
+
+use std::cell::Cell;
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+use async_task::{Runnable, ScheduleInfo, WithInfo};
+
+pub(crate) use guarded::Guarded;
+pub use join::{JoinError, JoinHandle};
+pub use yield_now::yield_now;
+
+use crate::runtime::scheduler::Shared;
+use crate::runtime::NO_SLOT;
+
+/// A task's id: unique in the process, never reused.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(u64);
+
+impl TaskId {
+    /// The id as a number.
+    ///
+    /// ```
+    /// gorun::run(async {
+    ///     let a = gorun::spawn(async {});
+    ///     let b = gorun::spawn(async {});
+    ///     assert_ne!(a.id().as_u64(), b.id().as_u64());
+    /// });
+    /// ```
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+
+    /// Allocates a fresh id. Threads take ids in blocks of
+    /// [`ID_BLOCK`] from a global counter, so spawning does not contend
+    /// on one cache line.
+    fn next() -> TaskId {
+        /// Ids handed to one thread at a time.
+        const ID_BLOCK: u64 = 1024;
+        static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+        std::thread_local! {
+            /// The next id this thread hands out, and the end of its block.
+            static BLOCK: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+        }
+        BLOCK.with(|block| {
+            let (mut next, mut end) = block.get();
+            if next == end {
+                next = NEXT_BLOCK.fetch_add(ID_BLOCK, Relaxed);
+                end = next + ID_BLOCK;
+            }
+            block.set((next + 1, end));
+            TaskId(next)
+        })
+    }
+}
+
+impl fmt::Debug for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TaskId({})", self.0)
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What a task carries besides its future, in the same allocation.
+pub(crate) struct TaskMeta {
+    /// The runtime the task belongs to.
+    pub(crate) shared: Arc<Shared>,
+    /// The task's id.
+    pub(crate) id: TaskId,
+    /// Where `spawn` was called, for the task dump.
+    pub(crate) location: &'static Location<'static>,
+    /// Where the task's waker is registered in the runtime's task table
+    /// (`NO_SLOT` before it first waits and after it finished), and the
+    /// [`ABORTED`] flag, in one word so `abort` and registration need no
+    /// further ordering argument: see `Guarded`.
+    pub(crate) state: AtomicU64,
+}
+
+/// Bit of `TaskMeta::state` set by `JoinHandle::abort`: the task drops its
+/// future at its next poll.
+pub(crate) const ABORTED: u64 = 1 << 63;
+
+impl TaskMeta {
+    /// The task's registry slot, `NO_SLOT` if it has none.
+    pub(crate) fn slot(state: u64) -> crate::runtime::Slot {
+        state & !ABORTED
+    }
+}
+
+/// async-task's schedule function: routes a runnable task to a queue of
+/// its runtime.
+fn schedule(runnable: Runnable<TaskMeta>, info: ScheduleInfo) {
+    // Borrowing the runtime through the task keeps it alive for the call:
+    // the runnable holds the task, and the task holds `shared`.
+    let shared: *const Shared = &*runnable.metadata().shared;
+    // SAFETY: `shared` points into an `Arc` owned by the task's metadata.
+    // The scheduler either queues the runnable (a queue of that same
+    // runtime, which the runtime itself keeps alive while we use it) or
+    // drops it after its last use of `shared`.
+    let shared = unsafe { &*shared };
+    shared.schedule_woken(runnable, info.woken_while_running);
+}
+
+/// Spawns `future` onto the runtime `shared`.
+pub(crate) fn spawn_on<F>(
+    shared: &Arc<Shared>,
+    future: F,
+    location: &'static Location<'static>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let meta = TaskMeta {
+        shared: shared.clone(),
+        id: TaskId::next(),
+        location,
+        state: AtomicU64::new(NO_SLOT),
+    };
+    shared.tasks.on_spawn(shared.current_worker_index());
+    let (runnable, task) = async_task::Builder::new()
+        .metadata(meta)
+        .spawn(|meta| Guarded::new(future, meta), WithInfo(schedule));
+    shared.schedule_new(runnable);
+    JoinHandle::new(task)
+}
