@@ -78,8 +78,7 @@
 
 mod loom;
 
-pub mod chan;
-pub use chan::{chan, Receiver, SendError, Sender, TryRecvError, TrySendError};
+mod chan;
 pub mod runtime;
 mod task;
 
