@@ -1,0 +1,3 @@
+module gorun-compare/gobench
+
+go 1.21
