@@ -121,7 +121,10 @@ fn dropping_the_runtime_joins_its_worker_threads() {
     // A thread names itself once it starts running: wait for all three.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while threads_named("dropme-") < 3 {
-        assert!(std::time::Instant::now() < deadline, "workers never started");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "workers never started"
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
     assert_eq!(threads_named("dropme-"), 3);

@@ -175,7 +175,14 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        task::spawn_on(&self.shared, future, std::panic::Location::caller())
+        let location = std::panic::Location::caller();
+        context::with_worker(|worker| match worker {
+            Some(w) if w.belongs_to(&self.shared) => {
+                Ok(task::spawn_on(&w.shared, Some(w), future, location))
+            }
+            _ => Err(future),
+        })
+        .unwrap_or_else(|future| task::spawn_on(&self.shared, None, future, location))
     }
 
     /// Number of live tasks spawned on this runtime (not counting the
@@ -260,10 +267,17 @@ where
     F::Output: Send + 'static,
 {
     let location = std::panic::Location::caller();
-    match context::with_current(|shared| shared.cloned()) {
-        Some(shared) => task::spawn_on(&shared, future, location),
-        None => task::spawn_on(&global().shared, future, location),
-    }
+    // The fast path: a task spawning onto its own worker's queue.
+    context::with_worker(|worker| match worker {
+        Some(w) => Ok(task::spawn_on(&w.shared, Some(w), future, location)),
+        None => Err(future),
+    })
+    .unwrap_or_else(
+        |future| match context::with_current(|shared| shared.cloned()) {
+            Some(shared) => task::spawn_on(&shared, None, future, location),
+            None => task::spawn_on(&global().shared, None, future, location),
+        },
+    )
 }
 
 /// Number of live spawned tasks (Go's `runtime.NumGoroutine`), not counting

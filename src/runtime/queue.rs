@@ -105,20 +105,23 @@ impl LocalQueue {
         self.len() == 0 && self.runnext.load(Acquire).is_null()
     }
 
-    /// Pushes a task at the back of the ring. Owner only.
-    pub(crate) fn push_back(&self, runnable: Runnable<TaskMeta>, injector: &Injector) {
+    /// Pushes a task at the back of the ring. Owner only. Returns whether
+    /// the ring was empty before (an overflow counts as empty: the moved
+    /// half went to the injector, where a thief must be told about it).
+    pub(crate) fn push_back(&self, runnable: Runnable<TaskMeta>, injector: &Injector) -> bool {
         let ptr = into_ptr(runnable);
         loop {
             let head = self.head.load(Acquire);
             let tail = self.tail.load(Relaxed);
-            if tail.wrapping_sub(head) < LOCAL_QUEUE_CAPACITY {
+            let len = tail.wrapping_sub(head);
+            if len < LOCAL_QUEUE_CAPACITY {
                 self.slots[(tail & MASK) as usize].store(ptr, Relaxed);
                 // Release: a thief that reads this tail sees the slot.
                 self.tail.store(tail.wrapping_add(1), Release);
-                return;
+                return len == 0;
             }
             if self.push_overflow(ptr, head, tail, injector) {
-                return;
+                return true;
             }
             // A thief or the owner's pop moved `head`; there is room now.
         }
@@ -128,20 +131,23 @@ impl LocalQueue {
     /// Returns `false` if a thief got in first (the caller retries).
     #[cold]
     fn push_overflow(&self, ptr: *mut (), head: u32, tail: u32, injector: &Injector) -> bool {
-        let half = tail.wrapping_sub(head) / 2;
-        debug_assert_eq!(half, LOCAL_QUEUE_CAPACITY / 2);
-        let mut batch = Vec::with_capacity(half as usize + 1);
-        for i in 0..half {
-            batch.push(self.slots[(head.wrapping_add(i) & MASK) as usize].load(Relaxed));
+        const HALF: u32 = LOCAL_QUEUE_CAPACITY / 2;
+        debug_assert_eq!(tail.wrapping_sub(head), LOCAL_QUEUE_CAPACITY);
+        // Copy the slots out before the CAS, as a thief does: once `head`
+        // moves, the owner may overwrite them. On the stack, so overflowing
+        // costs no allocation.
+        let mut batch = [ptr::null_mut(); HALF as usize + 1];
+        for (i, p) in batch[..HALF as usize].iter_mut().enumerate() {
+            *p = self.slots[(head.wrapping_add(i as u32) & MASK) as usize].load(Relaxed);
         }
         if self
             .head
-            .compare_exchange(head, head.wrapping_add(half), AcqRel, Relaxed)
+            .compare_exchange(head, head.wrapping_add(HALF), AcqRel, Relaxed)
             .is_err()
         {
             return false;
         }
-        batch.push(ptr);
+        batch[HALF as usize] = ptr;
         injector.push_batch(batch.into_iter().map(|p| {
             // SAFETY: the CAS above moved `head` past these slots, so this
             // thread owns them; `ptr` is the task being pushed.
@@ -151,13 +157,21 @@ impl LocalQueue {
     }
 
     /// Puts a woken task in the LIFO slot; the task it displaces goes to the
-    /// back of the ring. Owner only.
-    pub(crate) fn push_runnext(&self, runnable: Runnable<TaskMeta>, injector: &Injector) {
+    /// back of the ring, and then the result of that `push_back` is
+    /// returned. Owner only.
+    pub(crate) fn push_runnext(
+        &self,
+        runnable: Runnable<TaskMeta>,
+        injector: &Injector,
+    ) -> Option<bool> {
         let old = self.runnext.swap(into_ptr(runnable), AcqRel);
-        if !old.is_null() {
-            // SAFETY: the swap removed `old` from the slot, so we own it.
-            self.push_back(unsafe { from_ptr(old) }, injector);
-        }
+        // SAFETY: the swap removed `old` from the slot, so we own it.
+        (!old.is_null()).then(|| self.push_back(unsafe { from_ptr(old) }, injector))
+    }
+
+    /// Whether the LIFO slot holds a task. May be stale.
+    pub(crate) fn has_runnext(&self) -> bool {
+        !self.runnext.load(Relaxed).is_null()
     }
 
     /// Takes the task in the LIFO slot.

@@ -75,20 +75,6 @@ impl Shared {
         context::with_worker(|w| w.filter(|w| w.belongs_to(self)).map(|w| w.index))
     }
 
-    /// Queues a freshly spawned task.
-    pub(crate) fn schedule_new(&self, runnable: Runnable<TaskMeta>) {
-        let local = context::with_worker(|w| match w {
-            Some(w) if w.belongs_to(self) => {
-                w.push_back(runnable);
-                None
-            }
-            _ => Some(runnable),
-        });
-        if let Some(runnable) = local {
-            self.push_remote(runnable);
-        }
-    }
-
     /// Queues a woken task. `yielded` is async-task's
     /// `woken_while_running`: the task woke itself.
     pub(crate) fn schedule_woken(&self, runnable: Runnable<TaskMeta>, yielded: bool) {
@@ -109,7 +95,7 @@ impl Shared {
     }
 
     /// Queues a task from outside this runtime's workers.
-    fn push_remote(&self, runnable: Runnable<TaskMeta>) {
+    pub(crate) fn push_remote(&self, runnable: Runnable<TaskMeta>) {
         if let Err(runnable) = self.injector.push(runnable) {
             // The runtime is gone: cancel the task (drops its future).
             drop(runnable);

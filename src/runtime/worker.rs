@@ -20,12 +20,13 @@
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_task::Runnable;
 
 use super::scheduler::Shared;
 use super::{context, coop};
-use crate::task::TaskMeta;
+use crate::task::{IdBlock, TaskId, TaskMeta};
 
 /// Check the injector first every this many ticks. Go's number: prime, so
 /// it does not fall into step with periodic task patterns.
@@ -37,22 +38,24 @@ const MAX_LIFO_POLLS: u32 = 3;
 /// Rounds of trying every victim before giving up the search.
 const STEAL_ROUNDS: usize = 2;
 
-/// Spins a thief waits before taking a victim's LIFO slot: about the time
-/// the victim needs to finish its poll and take the slot itself (Go waits
-/// 3 µs). A ping-pong pair thus stays on one core.
-const RUNNEXT_GRACE_SPINS: u32 = 2_000;
+/// How long a thief lets a victim's LIFO slot stay occupied before taking
+/// it: about the time the victim needs to finish its poll and take the slot
+/// itself (Go waits 3 µs). A ping-pong pair thus stays on one warm core.
+const RUNNEXT_GRACE: Duration = Duration::from_micros(3);
 
-/// Times a worker that found nothing re-checks the queues before it parks,
-/// with [`SPIN_PAUSES`] pause instructions between looks (a few
-/// microseconds in all). Parking and being woken cost two futex calls and
-/// two context switches, several microseconds of both threads' time; a
-/// producer that spawns a task every hundred nanoseconds would otherwise
-/// wake a worker that drains the queue and falls asleep again, over and
-/// over. Go's "spinning" Ms do the same.
-const SPIN_ROUNDS: u32 = 32;
+/// How long a worker that found nothing keeps watching the queues, still
+/// counted as searching, before it parks. Parking and being woken cost a
+/// futex call on each side and two context switches, several microseconds
+/// of both threads' time, and the waker pays its share inside `spawn`; a
+/// producer spawning a task every hundred nanoseconds would otherwise keep
+/// waking a worker that drains the queue and falls asleep again. While a
+/// worker spins it counts as searching, so producers skip the wake-up
+/// entirely. Go's "spinning" Ms do the same.
+const SPIN_BEFORE_PARK: Duration = Duration::from_micros(10);
 
-/// Pause instructions between two looks at the queues while spinning.
-const SPIN_PAUSES: u32 = 64;
+/// Pause instructions between two looks at the queues while spinning
+/// (a pause is about 25 ns on the machines measured).
+const SPIN_PAUSES: u32 = 8;
 
 /// One worker thread's state. Lives on its thread's stack.
 pub(crate) struct Worker {
@@ -68,6 +71,8 @@ pub(crate) struct Worker {
     searching: Cell<bool>,
     /// xorshift state for choosing victims.
     rng: Cell<u64>,
+    /// Task ids reserved for tasks spawned on this worker.
+    ids: IdBlock,
 }
 
 impl Worker {
@@ -78,6 +83,7 @@ impl Worker {
             tick: Cell::new(0),
             lifo_streak: Cell::new(0),
             searching: Cell::new(false),
+            ids: IdBlock::new(),
             rng: Cell::new(
                 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407),
             ),
@@ -90,22 +96,43 @@ impl Worker {
         std::ptr::eq(&*self.shared, shared)
     }
 
-    /// Pushes a task at the back of this worker's ring and, if nobody is
-    /// searching, wakes a parked worker to come and steal.
-    #[inline]
-    pub(crate) fn push_back(&self, runnable: Runnable<TaskMeta>) {
-        self.shared.queues[self.index].push_back(runnable, &self.shared.injector);
-        self.shared.notify_parked();
+    /// A fresh id for a task spawned on this worker.
+    pub(crate) fn next_task_id(&self) -> TaskId {
+        self.ids.next()
     }
 
-    /// Puts a woken task in this worker's LIFO slot.
+    /// Pushes a task at the back of this worker's ring and, if that made
+    /// the ring non-empty, lets a parked worker know (see
+    /// [`Worker::after_push`]).
+    #[inline]
+    pub(crate) fn push_back(&self, runnable: Runnable<TaskMeta>) {
+        let was_empty = self.shared.queues[self.index].push_back(runnable, &self.shared.injector);
+        self.after_push(was_empty);
+    }
+
+    /// Puts a woken task in this worker's LIFO slot. The task it displaces,
+    /// if any, moves to the ring, which may call for a thief.
     #[inline]
     pub(crate) fn push_runnext(&self, runnable: Runnable<TaskMeta>) {
-        let queue = &self.shared.queues[self.index];
-        let had_work = queue.len();
-        queue.push_runnext(runnable, &self.shared.injector);
-        if queue.len() > had_work {
-            // The slot's previous task moved to the ring: stealable work.
+        if let Some(was_empty) =
+            self.shared.queues[self.index].push_runnext(runnable, &self.shared.injector)
+        {
+            self.after_push(was_empty);
+        }
+    }
+
+    /// Wakes a parked worker, if none is searching, after a push that made
+    /// this worker's ring non-empty.
+    ///
+    /// A push onto a ring that already held work wakes nobody: when that
+    /// work arrived, this rule (or `Idle` rule 4) already made sure some
+    /// worker is searching or about to look, and a thief that takes half
+    /// and was the last searcher wakes the next one (rule 3). Skipping the
+    /// `SeqCst` fence and the read of the shared idle state on those pushes
+    /// is what makes a spawn loop cheap.
+    #[inline]
+    fn after_push(&self, was_empty: bool) {
+        if was_empty {
             self.shared.notify_parked();
         }
     }
@@ -196,11 +223,12 @@ impl Worker {
     fn steal_runnext(&self) -> Option<Runnable<TaskMeta>> {
         let shared = &*self.shared;
         for (victim, queue) in shared.queues.iter().enumerate() {
-            if victim == self.index || queue.is_empty() {
+            if victim == self.index || !queue.has_runnext() {
                 continue;
             }
-            for _ in 0..RUNNEXT_GRACE_SPINS {
-                std::hint::spin_loop();
+            let start = Instant::now();
+            while queue.has_runnext() && start.elapsed() < RUNNEXT_GRACE {
+                spin(SPIN_PAUSES);
             }
             if let Some(runnable) = queue.steal_runnext() {
                 return Some(runnable);
@@ -240,12 +268,11 @@ impl Worker {
     }
 
     /// Watches the queues for a short while before parking; returns whether
-    /// work appeared. See [`SPIN_ROUNDS`].
+    /// work appeared. See [`SPIN_BEFORE_PARK`].
     fn spin_for_work(&self) -> bool {
-        for _ in 0..SPIN_ROUNDS {
-            for _ in 0..SPIN_PAUSES {
-                std::hint::spin_loop();
-            }
+        let start = Instant::now();
+        while start.elapsed() < SPIN_BEFORE_PARK {
+            spin(SPIN_PAUSES);
             if self.shared.has_pending_work() || self.shared.is_shutdown() {
                 return true;
             }
@@ -260,5 +287,12 @@ impl Worker {
         x ^= x << 17;
         self.rng.set(x);
         x
+    }
+}
+
+/// Executes `n` pause instructions: a polite busy wait.
+fn spin(n: u32) {
+    for _ in 0..n {
+        std::hint::spin_loop();
     }
 }

@@ -24,6 +24,7 @@ pub use join::{JoinError, JoinHandle};
 pub use yield_now::yield_now;
 
 use crate::runtime::scheduler::Shared;
+use crate::runtime::worker::Worker;
 use crate::runtime::NO_SLOT;
 
 /// A task's id: unique in the process, never reused.
@@ -44,26 +45,39 @@ impl TaskId {
         self.0
     }
 
-    /// Allocates a fresh id. Threads take ids in blocks of
-    /// [`ID_BLOCK`] from a global counter, so spawning does not contend
-    /// on one cache line.
+    /// Allocates a fresh id on a thread that is not a worker.
     fn next() -> TaskId {
-        /// Ids handed to one thread at a time.
-        const ID_BLOCK: u64 = 1024;
-        static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
         std::thread_local! {
-            /// The next id this thread hands out, and the end of its block.
-            static BLOCK: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+            static BLOCK: IdBlock = const { IdBlock::new() };
         }
-        BLOCK.with(|block| {
-            let (mut next, mut end) = block.get();
-            if next == end {
-                next = NEXT_BLOCK.fetch_add(ID_BLOCK, Relaxed);
-                end = next + ID_BLOCK;
-            }
-            block.set((next + 1, end));
-            TaskId(next)
-        })
+        BLOCK.with(IdBlock::next)
+    }
+}
+
+/// A range of task ids reserved by one thread. Threads take ids in blocks
+/// of [`IdBlock::SIZE`] from a global counter, so spawning does not contend
+/// on one cache line.
+#[derive(Debug)]
+pub(crate) struct IdBlock(Cell<(u64, u64)>);
+
+impl IdBlock {
+    /// Ids reserved at a time.
+    const SIZE: u64 = 1024;
+
+    pub(crate) const fn new() -> IdBlock {
+        IdBlock(Cell::new((0, 0)))
+    }
+
+    /// The next id of the block, reserving a new block when it runs out.
+    pub(crate) fn next(&self) -> TaskId {
+        static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+        let (mut next, mut end) = self.0.get();
+        if next == end {
+            next = NEXT_BLOCK.fetch_add(Self::SIZE, Relaxed);
+            end = next + Self::SIZE;
+        }
+        self.0.set((next + 1, end));
+        TaskId(next)
     }
 }
 
@@ -119,9 +133,12 @@ fn schedule(runnable: Runnable<TaskMeta>, info: ScheduleInfo) {
     shared.schedule_woken(runnable, info.woken_while_running);
 }
 
-/// Spawns `future` onto the runtime `shared`.
+/// Spawns `future` onto the runtime `shared`. `worker` is the current
+/// thread's worker, which must belong to `shared`, or `None` on any other
+/// thread.
 pub(crate) fn spawn_on<F>(
     shared: &Arc<Shared>,
+    worker: Option<&Worker>,
     future: F,
     location: &'static Location<'static>,
 ) -> JoinHandle<F::Output>
@@ -131,14 +148,17 @@ where
 {
     let meta = TaskMeta {
         shared: shared.clone(),
-        id: TaskId::next(),
+        id: worker.map_or_else(TaskId::next, Worker::next_task_id),
         location,
         state: AtomicU64::new(NO_SLOT),
     };
-    shared.tasks.on_spawn(shared.current_worker_index());
+    shared.tasks.on_spawn(worker.map(|w| w.index));
     let (runnable, task) = async_task::Builder::new()
         .metadata(meta)
         .spawn(|meta| Guarded::new(future, meta), WithInfo(schedule));
-    shared.schedule_new(runnable);
+    match worker {
+        Some(worker) => worker.push_back(runnable),
+        None => shared.push_remote(runnable),
+    }
     JoinHandle::new(task)
 }
