@@ -77,11 +77,15 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 mod loom;
+mod reactor;
 
 mod chan;
+pub mod io;
 pub mod runtime;
 mod task;
+pub mod time;
 
 pub use runtime::coop::consume_budget;
-pub use runtime::{num_goroutines, run, spawn, Builder, Runtime};
+pub use runtime::{num_goroutines, run, spawn, spawn_blocking, Builder, Runtime};
 pub use task::{yield_now, JoinError, JoinHandle, TaskId};
+pub use time::{sleep, sleep_until, timeout};

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::num::NonZeroUsize;
 
-use super::{coop, Config, Runtime};
+use super::{blocking, coop, Config, Runtime};
 
 /// The environment variable that overrides the default number of workers,
 /// as `GOMAXPROCS` does in Go.
@@ -25,6 +25,7 @@ pub struct Builder {
     workers: Option<usize>,
     budget: u32,
     thread_name: String,
+    max_blocking_threads: usize,
 }
 
 impl fmt::Debug for Builder {
@@ -33,6 +34,7 @@ impl fmt::Debug for Builder {
             .field("workers", &self.workers)
             .field("budget", &self.budget)
             .field("thread_name", &self.thread_name)
+            .field("max_blocking_threads", &self.max_blocking_threads)
             .finish()
     }
 }
@@ -57,6 +59,7 @@ impl Builder {
             workers: None,
             budget: coop::DEFAULT_BUDGET,
             thread_name: "gorun-worker".to_owned(),
+            max_blocking_threads: blocking::DEFAULT_MAX_THREADS,
         }
     }
 
@@ -107,6 +110,26 @@ impl Builder {
         self
     }
 
+    /// Sets the most threads the [`spawn_blocking`](crate::spawn_blocking)
+    /// pool may run at once (default 512). Beyond that, blocking tasks
+    /// queue until a thread is free.
+    ///
+    /// # Panics
+    /// If `n` is zero.
+    ///
+    /// ```
+    /// let rt = gorun::Runtime::builder().max_blocking_threads(16).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn max_blocking_threads(mut self, n: usize) -> Builder {
+        assert!(
+            n > 0,
+            "Builder::max_blocking_threads: the pool needs at least one thread"
+        );
+        self.max_blocking_threads = n;
+        self
+    }
+
     /// Starts the worker threads.
     ///
     /// # Errors
@@ -122,13 +145,12 @@ impl Builder {
     /// ```
     pub fn build(self) -> io::Result<Runtime> {
         let workers = self.workers.unwrap_or_else(default_workers);
-        Runtime::start(
-            Config {
-                workers,
-                budget: self.budget,
-            },
-            &self.thread_name,
-        )
+        Runtime::start(Config {
+            workers,
+            budget: self.budget,
+            max_blocking_threads: self.max_blocking_threads,
+            thread_name: self.thread_name,
+        })
     }
 }
 

@@ -103,6 +103,19 @@ impl Idle {
         Some(index)
     }
 
+    /// Records a parked worker that found work on its own (it drove the
+    /// reactor) as unparked and searching. Returns `false` if another
+    /// thread already did so through `worker_to_notify`.
+    pub(crate) fn unpark_self(&self, index: usize) -> bool {
+        let mut sleepers = self.sleepers.lock().unwrap();
+        let Some(pos) = sleepers.iter().position(|&i| i == index) else {
+            return false;
+        };
+        sleepers.swap_remove(pos);
+        self.state.fetch_add((1 << UNPARK_SHIFT) | 1, SeqCst);
+        true
+    }
+
     /// Whether worker `index` is still recorded as parked (a wake-up that
     /// finds it so was spurious or came from shutdown).
     pub(crate) fn is_parked(&self, index: usize) -> bool {

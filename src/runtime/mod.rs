@@ -25,12 +25,13 @@
 //! - A dedicated I/O or timer thread: the reactor (a later piece) is driven
 //!   by whichever worker is about to park, as Go's netpoller is.
 
+mod blocking;
 pub(crate) mod builder;
 mod context;
 pub(crate) mod coop;
 mod idle;
 mod injector;
-mod padded;
+pub(crate) mod padded;
 mod park;
 mod queue;
 pub(crate) mod scheduler;
@@ -53,12 +54,16 @@ use scheduler::Shared;
 use worker::Worker;
 
 /// Settings fixed when a runtime is built.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Config {
     /// Number of worker threads.
     pub(crate) workers: usize,
     /// Cooperative budget per poll.
     pub(crate) budget: u32,
+    /// Most threads the blocking pool may run at once.
+    pub(crate) max_blocking_threads: usize,
+    /// Prefix of the runtime's thread names.
+    pub(crate) thread_name: String,
 }
 
 /// A gorun runtime: worker threads and the tasks they run.
@@ -123,13 +128,15 @@ impl Runtime {
         Builder::new()
     }
 
-    fn start(config: Config, thread_name: &str) -> io::Result<Runtime> {
-        let shared = Arc::new(Shared::new(config));
+    fn start(config: Config) -> io::Result<Runtime> {
+        let workers = config.workers;
+        let thread_name = config.thread_name.clone();
+        let shared = Arc::new(Shared::new(config)?);
         let mut runtime = Runtime {
             shared,
-            threads: Vec::with_capacity(config.workers),
+            threads: Vec::with_capacity(workers),
         };
-        for index in 0..config.workers {
+        for index in 0..workers {
             let shared = runtime.shared.clone();
             let thread = thread::Builder::new()
                 .name(format!("{thread_name}-{index}"))
@@ -183,6 +190,23 @@ impl Runtime {
             _ => Err(future),
         })
         .unwrap_or_else(|future| task::spawn_on(&self.shared, None, future, location))
+    }
+
+    /// Runs a blocking function on this runtime's blocking pool (see
+    /// [`spawn_blocking`](crate::spawn_blocking)).
+    ///
+    /// ```
+    /// let rt = gorun::Runtime::new().unwrap();
+    /// let handle = rt.spawn_blocking(|| std::thread::sleep(std::time::Duration::from_millis(1)));
+    /// rt.block_on(handle).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, T>(&self, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        task::spawn_blocking_on(&self.shared, f, std::panic::Location::caller())
     }
 
     /// Number of live tasks spawned on this runtime (not counting the
@@ -298,6 +322,35 @@ where
 pub fn num_goroutines() -> usize {
     context::with_current(|shared| shared.map(|s| s.tasks.live()))
         .unwrap_or_else(|| global().num_goroutines())
+}
+
+/// Runs a blocking function on the runtime's blocking thread pool, so it
+/// does not hold up the workers, and returns a [`JoinHandle`] for its
+/// result: what Go does implicitly for a goroutine in a blocking syscall.
+///
+/// The pool grows on demand up to [`Builder::max_blocking_threads`] threads
+/// (512 by default) and shrinks after threads idle for 10 seconds. A panic
+/// in `f` is caught and reported by the handle.
+///
+/// ```
+/// gorun::run(async {
+///     let contents = gorun::spawn_blocking(|| std::fs::read_to_string("Cargo.toml"));
+///     assert!(contents.await.unwrap().unwrap().contains("[package]"));
+/// });
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    task::spawn_blocking_on(&current_or_global(), f, std::panic::Location::caller())
+}
+
+/// The runtime of the current thread (worker or `block_on`), else the
+/// global runtime: where timers and I/O sources created here are armed.
+pub(crate) fn current_or_global() -> Arc<Shared> {
+    context::with_current(|shared| shared.cloned()).unwrap_or_else(|| global().shared.clone())
 }
 
 /// Wakes the thread blocked in `block_on`.

@@ -16,9 +16,11 @@
 //! to thieves immediately, so filling it wakes nobody.
 
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::Arc;
 
 use async_task::Runnable;
 
+use super::blocking::BlockingPool;
 use super::idle::Idle;
 use super::injector::Injector;
 use super::padded::CachePadded;
@@ -26,6 +28,7 @@ use super::park::Parker;
 use super::queue::LocalQueue;
 use super::tasks::TaskTable;
 use super::{context, Config};
+use crate::reactor::Reactor;
 use crate::task::TaskMeta;
 
 /// Everything the workers of one runtime share. Aligned so the `Arc`'s
@@ -43,6 +46,10 @@ pub(crate) struct Shared {
     pub(crate) idle: Idle,
     /// Live-task counts and the registry of waiting tasks.
     pub(crate) tasks: TaskTable,
+    /// I/O readiness and timers.
+    pub(crate) reactor: Reactor,
+    /// Threads for `spawn_blocking`.
+    pub(crate) blocking: BlockingPool,
     /// Set when the runtime is dropped: workers exit their loops.
     pub(crate) shutdown: AtomicBool,
     /// The configuration the runtime was built with.
@@ -50,9 +57,9 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(config: Config) -> Shared {
+    pub(crate) fn new(config: Config) -> std::io::Result<Shared> {
         let workers = config.workers;
-        Shared {
+        Ok(Shared {
             queues: (0..workers)
                 .map(|_| CachePadded(LocalQueue::new()))
                 .collect(),
@@ -60,9 +67,11 @@ impl Shared {
             injector: Injector::new(),
             idle: Idle::new(workers),
             tasks: TaskTable::new(workers),
+            reactor: Reactor::new(workers + 1)?,
+            blocking: BlockingPool::new(config.max_blocking_threads, config.thread_name.clone()),
             shutdown: AtomicBool::new(false),
             config,
-        }
+        })
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
@@ -104,10 +113,21 @@ impl Shared {
         self.notify_parked();
     }
 
+    /// Queues a `spawn_blocking` task on the blocking pool. `this` is the
+    /// runtime itself, for the thread the pool may start.
+    pub(crate) fn schedule_blocking(this: &Arc<Shared>, runnable: Runnable<TaskMeta>) {
+        this.blocking.submit(runnable, |name| {
+            let shared = this.clone();
+            std::thread::Builder::new()
+                .name(name)
+                .spawn(move || shared.blocking.run_thread())
+        });
+    }
+
     /// Wakes a parked worker if work is waiting and nobody is searching.
     pub(crate) fn notify_parked(&self) {
         if let Some(index) = self.idle.worker_to_notify() {
-            self.parkers[index].unpark();
+            self.parkers[index].unpark(&self.reactor);
         }
     }
 
@@ -121,7 +141,7 @@ impl Shared {
     pub(crate) fn begin_shutdown(&self) {
         self.shutdown.store(true, SeqCst);
         for parker in self.parkers.iter() {
-            parker.unpark();
+            parker.unpark(&self.reactor);
         }
     }
 
@@ -131,6 +151,8 @@ impl Shared {
     /// loop. Finally closes the injector, so a task woken later (a waker held
     /// by a plain thread) is dropped instead of queued forever.
     pub(crate) fn drop_all_tasks(&self) {
+        self.blocking.shutdown();
+        self.reactor.shutdown();
         loop {
             let wakers = self.tasks.drain_wakers();
             let woke = !wakers.is_empty();

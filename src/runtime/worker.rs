@@ -170,6 +170,7 @@ impl Worker {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
         if tick % GLOBAL_POLL_INTERVAL == 0 {
+            self.maintenance();
             if let Some(runnable) = shared.injector.pop() {
                 return Some(runnable);
             }
@@ -185,6 +186,26 @@ impl Worker {
             .pop()
             .or_else(|| queue.pop_runnext())
             .or_else(|| shared.injector.pop_batch_into(queue, shared.config.workers))
+    }
+
+    /// Work a busy worker does every `GLOBAL_POLL_INTERVAL` ticks, so that
+    /// timers fire and I/O is noticed while no worker is idle to drive the
+    /// reactor: poll for I/O without blocking (which also runs expired
+    /// timers) if nobody is polling, else run expired timers.
+    fn maintenance(&self) {
+        let reactor = &self.shared.reactor;
+        if !reactor.has_interest() {
+            return;
+        }
+        if !reactor.is_polling() {
+            reactor.drive(Some(Duration::ZERO), || false, || {});
+        } else if reactor
+            .timers
+            .next_deadline()
+            .is_some_and(|at| at <= Instant::now())
+        {
+            reactor.fire_timers(Instant::now());
+        }
     }
 
     /// Step 5: steal, if this worker may search.
@@ -254,16 +275,28 @@ impl Worker {
             shared.notify_parked();
         }
         loop {
-            shared.parkers[self.index].park();
+            let drove = shared.parkers[self.index].park(&shared.reactor);
             if !shared.idle.is_parked(self.index) {
                 // Whoever woke us counted us as searching
                 // (`Idle::worker_to_notify`).
                 self.searching.set(true);
-                return;
+                break;
             }
             if shared.is_shutdown() {
                 return;
             }
+            if drove && shared.has_pending_work() {
+                // Our turn as the reactor's driver woke tasks (into our own
+                // queue, or elsewhere): go and run them.
+                shared.idle.unpark_self(self.index);
+                self.searching.set(true);
+                break;
+            }
+        }
+        if shared.reactor.has_interest() && !shared.reactor.is_polling() {
+            // Tasks still wait on timers or I/O and nobody is blocked in
+            // the reactor: hand the driver role to a parked worker.
+            shared.notify_parked();
         }
     }
 

@@ -162,3 +162,34 @@ where
     }
     JoinHandle::new(task)
 }
+
+/// async-task's schedule function for `spawn_blocking` tasks.
+fn schedule_blocking(runnable: Runnable<TaskMeta>) {
+    let shared = runnable.metadata().shared.clone();
+    Shared::schedule_blocking(&shared, runnable);
+}
+
+/// Runs `f` on the blocking pool of `shared`.
+pub(crate) fn spawn_blocking_on<F, T>(
+    shared: &Arc<Shared>,
+    f: F,
+    location: &'static Location<'static>,
+) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let meta = TaskMeta {
+        shared: shared.clone(),
+        id: TaskId::next(),
+        location,
+        state: AtomicU64::new(NO_SLOT),
+    };
+    shared.tasks.on_spawn(None);
+    let (runnable, task) = async_task::Builder::new().metadata(meta).spawn(
+        |meta| Guarded::new(async move { f() }, meta),
+        schedule_blocking,
+    );
+    runnable.schedule();
+    JoinHandle::new(task)
+}

@@ -1,0 +1,12 @@
+//! Time: Go's `time.Sleep`, timeouts, and (with channels) `time.After`,
+//! `Timer`, `Ticker` and `AfterFunc`.
+//!
+//! Timers live in the runtime's timer store (`reactor/timers.rs`) and are
+//! fired by the worker that drives the reactor, or by busy workers every
+//! few dozen scheduling ticks, so they need no thread of their own.
+
+mod sleep;
+mod timeout;
+
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
