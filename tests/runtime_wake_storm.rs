@@ -118,3 +118,14 @@ fn tasks_waking_each_other_across_workers_never_hang() {
         }
     });
 }
+
+#[test]
+fn spawns_from_outside_onto_a_single_worker_are_never_lost() {
+    // A lone worker that parks right after a producer looked at it must
+    // still see the producer's task (the last-searcher re-check).
+    let _w = watchdog("single-worker handoff", Duration::from_secs(120));
+    let rt = runtime(1);
+    for i in 0..5_000u32 {
+        assert_eq!(rt.block_on(rt.spawn(async move { i })).unwrap(), i);
+    }
+}

@@ -189,3 +189,48 @@ fn dropping_the_runtime_drops_sleeping_tasks() {
     drop(rt);
     assert_eq!(drops.dropped(), 100);
 }
+
+#[test]
+fn after_func_runs_once_after_the_duration() {
+    let _w = watchdog("after_func", Duration::from_secs(30));
+    let rt = runtime(2);
+    rt.block_on(async {
+        let runs = Arc::new(Mutex::new(Vec::new()));
+        let start = Instant::now();
+        let log = runs.clone();
+        let timer = gorun::time::after_func(Duration::from_millis(10), move || {
+            log.lock().unwrap().push(start.elapsed());
+        });
+        while runs.lock().unwrap().is_empty() {
+            gorun::sleep(Duration::from_millis(1)).await;
+        }
+        gorun::sleep(Duration::from_millis(20)).await;
+        let runs = runs.lock().unwrap();
+        assert_eq!(runs.len(), 1);
+        assert!(runs[0] >= Duration::from_millis(10));
+        assert!(!timer.stop(), "stop after it ran reports false");
+    });
+}
+
+#[test]
+fn after_func_stop_prevents_the_call() {
+    let rt = runtime(1);
+    rt.block_on(async {
+        let ran = Arc::new(Mutex::new(false));
+        let flag = ran.clone();
+        let timer = gorun::time::after_func(Duration::from_millis(5), move || *flag.lock().unwrap() = true);
+        assert!(timer.stop());
+        gorun::sleep(Duration::from_millis(20)).await;
+        assert!(!*ran.lock().unwrap());
+    });
+}
+
+#[test]
+fn dropping_the_after_func_handle_does_not_stop_it() {
+    let rt = runtime(1);
+    rt.block_on(async {
+        let (tx, rx) = futures::channel::oneshot::channel();
+        drop(gorun::time::after_func(Duration::from_millis(1), move || tx.send(()).unwrap()));
+        rx.await.unwrap();
+    });
+}

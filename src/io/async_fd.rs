@@ -110,6 +110,11 @@ impl<T: AsFd> Async<T> {
     ) -> Poll<io::Result<R>> {
         let spent = ready!(coop::poll_proceed(cx));
         loop {
+            if self.shared.is_shutdown() {
+                return Poll::Ready(Err(io::Error::other(
+                    "the gorun runtime this I/O object was registered with has shut down",
+                )));
+            }
             let seen = self.source.sequence(dir);
             match op(self.get_ref()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -258,6 +263,14 @@ where
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         self.poll_read_with(cx, |mut io| io.read(buf))
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_with(cx, |mut io| io.read_vectored(bufs))
     }
 }
 

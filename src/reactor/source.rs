@@ -25,6 +25,10 @@ use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
+/// Waiters one direction keeps before it flushes them all (see
+/// `Source::poll_wait`). Typical sockets have one waiter per direction.
+const MAX_WAITERS: usize = 16;
+
 /// Which way data flows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Direction {
@@ -80,10 +84,20 @@ impl Source {
         if state.seq.load(Acquire) != seen {
             return Poll::Ready(Ok(()));
         }
+        let mut stale = Vec::new();
         if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            if waiters.len() >= MAX_WAITERS {
+                // Wakers of futures that were dropped while waiting (a
+                // `timeout` around a read, say) would otherwise pile up on
+                // an idle socket until its next event. Waking them all is
+                // harmless: a task still interested retries its operation
+                // and registers again.
+                stale = std::mem::take(&mut *waiters);
+            }
             waiters.push(cx.waker().clone());
         }
         drop(waiters);
+        stale.into_iter().for_each(Waker::wake);
         arm()?;
         Poll::Pending
     }

@@ -44,13 +44,6 @@ pub(crate) struct TimerKey {
     seq: u64,
 }
 
-impl TimerKey {
-    /// When the timer fires.
-    pub(crate) fn deadline(&self) -> Instant {
-        self.deadline
-    }
-}
-
 /// A shard's earliest deadline, as nanoseconds since `Timers::epoch`, when
 /// it has no timers.
 const NONE: u64 = u64::MAX;
@@ -253,12 +246,12 @@ mod tests {
         let nanos = |at: Instant| timers.nanos(at);
         assert_eq!(
             timers.next_deadline().map(nanos),
-            Some(nanos(early.deadline()))
+            Some(nanos(early.deadline))
         );
         timers.remove(early);
         assert_eq!(
             timers.next_deadline().map(nanos),
-            Some(nanos(late.deadline()))
+            Some(nanos(late.deadline))
         );
     }
 

@@ -212,9 +212,9 @@ impl Worker {
     fn steal_work(&self) -> Option<Runnable<TaskMeta>> {
         let shared = &*self.shared;
         let workers = shared.config.workers;
-        if workers == 1 {
-            return None;
-        }
+        // Even a lone worker becomes a searcher: only the last searcher's
+        // final look at the queues before parking (`Idle` rule 4) closes
+        // the race with a producer that saw it still unparked.
         if !self.searching.get() {
             if !shared.idle.transition_worker_to_searching() {
                 return None;

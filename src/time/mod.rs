@@ -5,8 +5,10 @@
 //! fired by the worker that drives the reactor, or by busy workers every
 //! few dozen scheduling ticks, so they need no thread of their own.
 
+mod after_func;
 mod sleep;
 mod timeout;
 
+pub use after_func::{after_func, AfterFunc};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
