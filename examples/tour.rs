@@ -14,6 +14,10 @@ fn main() {
         panics_are_contained().await;
         abort().await;
         cooperative_scheduling().await;
+        time().await;
+        blocking_calls().await;
+        sync().await;
+        networking().await;
     });
     own_runtime();
     println!("\ndone.");
@@ -110,6 +114,154 @@ async fn cooperative_scheduling() {
         gorun::consume_budget().await;
     }
     println!("  a 1,000,000-step loop that spends budget, so it cannot hog a worker: sum = {sum}");
+}
+
+/// `time.Sleep`, timeouts and `time.AfterFunc`.
+async fn time() {
+    use std::time::Duration;
+    println!("\n## time");
+    let start = Instant::now();
+    gorun::sleep(Duration::from_millis(20)).await;
+    println!("  slept 20 ms (measured {:?})", start.elapsed());
+
+    let handles: Vec<_> = (0..10_000u64)
+        .map(|i| gorun::spawn(async move { gorun::sleep(Duration::from_millis(1 + i % 10)).await }))
+        .collect();
+    for h in handles {
+        h.await.unwrap();
+    }
+    println!(
+        "  10,000 tasks slept 1-10 ms each: all done in {:?}",
+        start.elapsed()
+    );
+
+    let too_slow = gorun::timeout(Duration::from_millis(10), std::future::pending::<()>()).await;
+    println!("  timeout around a future that never finishes: {too_slow:?}");
+
+    let (tx, rx) = futures::channel::oneshot::channel();
+    gorun::time::after_func(Duration::from_millis(5), move || {
+        tx.send("after_func ran").unwrap()
+    });
+    println!("  {}", rx.await.unwrap());
+}
+
+/// Blocking calls go to a thread pool, so workers keep running tasks.
+async fn blocking_calls() {
+    println!("\n## spawn_blocking");
+    let start = Instant::now();
+    let sleepers: Vec<_> = (0..50)
+        .map(|_| gorun::spawn_blocking(|| std::thread::sleep(std::time::Duration::from_millis(50))))
+        .collect();
+    let ticks = gorun::spawn(async {
+        for _ in 0..10 {
+            gorun::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        Instant::now()
+    });
+    let ticks_done = ticks.await.unwrap();
+    for s in sleepers {
+        s.await.unwrap();
+    }
+    println!(
+        "  50 blocking 50 ms sleeps ran on the pool; async ticks finished after {:?}, blocking work after {:?}",
+        ticks_done - start,
+        start.elapsed()
+    );
+}
+
+/// `sync.WaitGroup`, `sync.Mutex`, `semaphore.Weighted`, `sync.Once`.
+async fn sync() {
+    use gorun::sync::{Mutex, Once, Semaphore, WaitGroup};
+    println!("\n## sync");
+    let wg = WaitGroup::new();
+    let total = Arc::new(Mutex::new(0u64));
+    for i in 1..=100u64 {
+        let total = total.clone();
+        wg.go(async move { *total.lock().await += i });
+    }
+    wg.wait().await;
+    println!(
+        "  WaitGroup + Mutex: 100 tasks added 1..=100 -> {}",
+        *total.lock().await
+    );
+
+    let permits = Arc::new(Semaphore::new(3));
+    let running = Arc::new(AtomicU64::new(0));
+    let peak = Arc::new(AtomicU64::new(0));
+    let wg = WaitGroup::new();
+    for _ in 0..20 {
+        let (permits, running, peak) = (permits.clone(), running.clone(), peak.clone());
+        wg.go(async move {
+            permits.acquire(1).await;
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            gorun::sleep(std::time::Duration::from_millis(2)).await;
+            running.fetch_sub(1, Ordering::SeqCst);
+            permits.release(1);
+        });
+    }
+    wg.wait().await;
+    println!(
+        "  Semaphore(3): 20 tasks, at most {} ran at once",
+        peak.load(Ordering::SeqCst)
+    );
+
+    let once = Arc::new(Once::new());
+    let inits = Arc::new(AtomicU64::new(0));
+    let wg = WaitGroup::new();
+    for _ in 0..10 {
+        let (once, inits) = (once.clone(), inits.clone());
+        wg.go(async move {
+            once.call_once(|| async move {
+                inits.fetch_add(1, Ordering::SeqCst);
+            })
+            .await;
+        });
+    }
+    wg.wait().await;
+    println!(
+        "  Once: 10 callers, initialised {} time(s)",
+        inits.load(Ordering::SeqCst)
+    );
+}
+
+/// A goroutine per connection, on the reactor.
+async fn networking() {
+    use futures::io::{AsyncReadExt, AsyncWriteExt};
+    use gorun::net::{TcpListener, TcpStream};
+    println!("\n## net");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = gorun::spawn(async move {
+        for _ in 0..10 {
+            let (stream, _) = listener.accept().await.unwrap();
+            gorun::spawn(async move { futures::io::copy(&stream, &mut &stream).await });
+        }
+    });
+    let start = Instant::now();
+    let clients: Vec<_> = (0..10u8)
+        .map(|c| {
+            gorun::spawn(async move {
+                let mut stream = TcpStream::connect(addr).await.unwrap();
+                stream.set_nodelay(true).unwrap();
+                let mut buf = [0u8; 64];
+                for round in 0..1_000u32 {
+                    let msg = [c ^ round as u8; 64];
+                    stream.write_all(&msg).await.unwrap();
+                    stream.read_exact(&mut buf).await.unwrap();
+                    assert_eq!(buf, msg);
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.await.unwrap();
+    }
+    server.await.unwrap();
+    println!(
+        "  echo server on {addr}: 10 clients x 1,000 round trips in {:?}",
+        start.elapsed()
+    );
 }
 
 /// A runtime of your own: choose the workers; drop it to stop everything.

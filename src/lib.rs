@@ -81,7 +81,9 @@ mod reactor;
 
 mod chan;
 pub mod io;
+pub mod net;
 pub mod runtime;
+pub mod sync;
 mod task;
 pub mod time;
 

@@ -1,0 +1,71 @@
+//! Networking: TCP, UDP and Unix domain sockets on the gorun reactor, Go's
+//! `net` package for async Rust.
+//!
+//! | Go | gorun |
+//! |---|---|
+//! | `net.Listen("tcp", addr)` | [`TcpListener::bind(addr).await`](TcpListener::bind) |
+//! | `l.Accept()` | [`listener.accept().await`](TcpListener::accept), or [`incoming()`](TcpListener::incoming) as a stream |
+//! | `net.Dial("tcp", addr)` | [`TcpStream::connect(addr).await`](TcpStream::connect) |
+//! | `conn.Read` / `conn.Write` | `futures::io::{AsyncReadExt, AsyncWriteExt}` on [`TcpStream`] |
+//! | `conn.(*net.TCPConn).CloseWrite()` | [`stream.shutdown(Shutdown::Write)`](TcpStream::shutdown), or `close().await` |
+//! | `net.ListenUDP` | [`UdpSocket::bind(addr).await`](UdpSocket::bind) |
+//! | `net.Listen("unix", path)` / `net.Dial("unix", path)` | [`UnixListener::bind`], [`UnixStream::connect`] |
+//!
+//! A goroutine per connection is the idiom here too:
+//!
+//! ```
+//! use futures::io::{AsyncReadExt, AsyncWriteExt};
+//! use gorun::net::{TcpListener, TcpStream};
+//!
+//! gorun::run(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+//!     let addr = listener.local_addr().unwrap();
+//!     gorun::spawn(async move {
+//!         loop {
+//!             let (stream, _) = listener.accept().await.unwrap();
+//!             // `&TcpStream` reads and writes: copy the stream into itself.
+//!             gorun::spawn(async move { futures::io::copy(&stream, &mut &stream).await });
+//!         }
+//!     });
+//!     let mut client = TcpStream::connect(addr).await.unwrap();
+//!     client.write_all(b"hello").await.unwrap();
+//!     let mut buf = [0; 5];
+//!     client.read_exact(&mut buf).await.unwrap();
+//!     assert_eq!(&buf, b"hello");
+//! });
+//! ```
+//!
+//! # Design
+//!
+//! Every socket is a std socket in an [`Async`](crate::io::Async): created
+//! non-blocking, registered once with the runtime's reactor (edge
+//! triggered), and operated by trying the system call first and waiting for
+//! readiness only when it would block. Each completed operation spends one
+//! unit of the task's cooperative budget, so a task reading a socket that is
+//! always ready still lets its neighbours run. Errors are the OS's, as plain
+//! [`std::io::Error`]s: `AddrInUse`, `ConnectionRefused`,
+//! `ConnectionReset`...; a read of a closed peer returns `Ok(0)`.
+//!
+//! Nothing here blocks a worker:
+//! - Connecting: std's `connect` blocks until the handshake ends. gorun
+//!   starts it non-blocking and waits for writability, then reads the
+//!   outcome from `SO_ERROR` (`socket.rs`).
+//! - Resolving: a host name is looked up by std's resolver on the blocking
+//!   pool; an IP address is used as it is (`addr.rs`, [`ToSocketAddrs`]).
+//! - Binding, listening, shutting down: these system calls never wait.
+//!
+//! Reading and writing take `&self` underneath, since a socket's two
+//! directions are independent in the kernel and in the reactor: a stream
+//! splits into halves without a lock ([`TcpStream::split`],
+//! [`TcpStream::into_split`]).
+
+mod addr;
+mod socket;
+pub mod tcp;
+mod udp;
+mod unix;
+
+pub use addr::ToSocketAddrs;
+pub use tcp::{TcpListener, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixListener, UnixStream};
