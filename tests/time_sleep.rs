@@ -218,7 +218,9 @@ fn after_func_stop_prevents_the_call() {
     rt.block_on(async {
         let ran = Arc::new(Mutex::new(false));
         let flag = ran.clone();
-        let timer = gorun::time::after_func(Duration::from_millis(5), move || *flag.lock().unwrap() = true);
+        let timer = gorun::time::after_func(Duration::from_millis(5), move || {
+            *flag.lock().unwrap() = true
+        });
         assert!(timer.stop());
         gorun::sleep(Duration::from_millis(20)).await;
         assert!(!*ran.lock().unwrap());
@@ -230,7 +232,10 @@ fn dropping_the_after_func_handle_does_not_stop_it() {
     let rt = runtime(1);
     rt.block_on(async {
         let (tx, rx) = futures::channel::oneshot::channel();
-        drop(gorun::time::after_func(Duration::from_millis(1), move || tx.send(()).unwrap()));
+        drop(gorun::time::after_func(
+            Duration::from_millis(1),
+            move || tx.send(()).unwrap(),
+        ));
         rx.await.unwrap();
     });
 }

@@ -32,16 +32,36 @@ pub fn after_func<F>(duration: Duration, f: F) -> AfterFunc
 where
     F: FnOnce() + Send + 'static,
 {
-    let shared = crate::runtime::current_or_global();
-    let deadline = far_future_saturating(Instant::now(), duration);
     let location = Location::caller();
-    let runtime = shared.clone();
-    let action = Action::Call(Box::new(move || {
+    let runtime = crate::runtime::current_or_global();
+    let spawn_on = runtime.clone();
+    let deadline = far_future_saturating(Instant::now(), duration);
+    call_at(runtime, deadline, move || {
         // Runs on the thread that fires timers: hand `f` to a task.
-        drop(crate::task::spawn_on(&runtime, None, async move { f() }, location));
-    }));
-    let shard = shared.current_worker_index().unwrap_or(shared.config.workers);
-    let key = shared.reactor.timers.insert(shard, deadline, action);
+        drop(crate::task::spawn_on(
+            &spawn_on,
+            None,
+            async move { f() },
+            location,
+        ));
+    })
+}
+
+/// Arms a timer of runtime `shared` that calls `f` at `deadline`, on the
+/// thread that fires it (a worker driving the reactor, or a busy worker's
+/// maintenance tick). `f` must be short and must not block: send on a
+/// channel, cancel a context, spawn a task.
+pub(crate) fn call_at<F>(shared: Arc<Shared>, deadline: Instant, f: F) -> AfterFunc
+where
+    F: FnOnce() + Send + 'static,
+{
+    let shard = shared
+        .current_worker_index()
+        .unwrap_or(shared.config.workers);
+    let key = shared
+        .reactor
+        .timers
+        .insert(shard, deadline, Action::Call(Box::new(f)));
     shared.reactor.notify_if_later_than(deadline);
     AfterFunc {
         inner: Arc::new(Inner {
@@ -93,6 +113,8 @@ impl AfterFunc {
 impl fmt::Debug for AfterFunc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pending = self.inner.key.lock().unwrap().is_some();
-        f.debug_struct("AfterFunc").field("stopped", &!pending).finish()
+        f.debug_struct("AfterFunc")
+            .field("stopped", &!pending)
+            .finish()
     }
 }

@@ -9,6 +9,7 @@ mod after_func;
 mod sleep;
 mod timeout;
 
+pub(crate) use after_func::call_at;
 pub use after_func::{after_func, AfterFunc};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
