@@ -9,6 +9,7 @@ mod after_func;
 mod sleep;
 mod timeout;
 
+#[allow(unused_imports)] // Used by `context` (deadlines), which lands next.
 pub(crate) use after_func::call_at;
 pub use after_func::{after_func, AfterFunc};
 pub use sleep::{sleep, sleep_until, Sleep};
