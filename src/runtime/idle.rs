@@ -23,7 +23,7 @@
 //!    sees no searcher and wakes someone, or the parking worker's last look
 //!    sees the new task: no wake-up is lost.
 
-use crate::loom::sync::atomic::{fence, AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::Mutex;
 
 /// Bits of the state word that count searching workers.
@@ -123,14 +123,71 @@ impl Idle {
     }
 
     fn should_notify(&self) -> bool {
-        // The fence orders the caller's push before this load; it pairs
-        // with the parking worker's `fetch_sub` in
-        // `transition_worker_to_parked`, itself followed by its last look
-        // at the queues. A fence rather than a read-modify-write of `state`
-        // keeps the producer from pulling the cache line away from
-        // searching workers on every push.
-        fence(SeqCst);
-        let state = self.state.load(SeqCst);
+        // A read-modify-write, not a plain load: it reads the latest value
+        // in `state`'s modification order, so it is ordered against the
+        // parking worker's `fetch_sub` in `transition_worker_to_parked`
+        // without relying on `SeqCst` fences (which loom cannot check).
+        // Either it sees the worker still searching, and that worker's
+        // later look at the queues sees the caller's push, or it sees the
+        // worker parked and wakes it. Pushes call this only when a ring
+        // goes from empty to non-empty, so the cache line is rarely pulled.
+        let state = self.state.fetch_add(0, SeqCst);
         searching(state) == 0 && unparked(state) < self.workers
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::Idle;
+
+    /// Rule 2 against rule 4: a producer that pushes work while the last
+    /// searcher parks either wakes it, or the searcher's final look sees
+    /// the work. Never neither.
+    #[test]
+    fn work_pushed_while_the_last_searcher_parks_is_never_stranded() {
+        loom::model(|| {
+            let idle = Arc::new(Idle::new(1));
+            let queue = Arc::new(AtomicUsize::new(0));
+            let worker = {
+                let (idle, queue) = (idle.clone(), queue.clone());
+                thread::spawn(move || {
+                    assert!(idle.transition_worker_to_searching());
+                    if queue.load(SeqCst) > 0 {
+                        return true;
+                    }
+                    let last = idle.transition_worker_to_parked(0, true);
+                    // Rule 4: the last searcher looks once more.
+                    last && queue.load(SeqCst) > 0
+                })
+            };
+            queue.store(1, SeqCst);
+            let woke_it = idle.worker_to_notify().is_some();
+            let saw_it = worker.join().unwrap();
+            assert!(
+                saw_it || woke_it,
+                "the task was pushed and nobody will run it"
+            );
+        });
+    }
+
+    /// With two workers, a worker refused the searching role parks without
+    /// a final look; the searcher that caused the refusal covers for it.
+    #[test]
+    fn only_half_the_workers_search() {
+        loom::model(|| {
+            let idle = Arc::new(Idle::new(2));
+            let a = {
+                let idle = idle.clone();
+                thread::spawn(move || idle.transition_worker_to_searching())
+            };
+            let b = idle.transition_worker_to_searching();
+            let a = a.join().unwrap();
+            // Check-then-add may let both in (as tokio's), never neither.
+            assert!(a || b);
+        });
     }
 }

@@ -66,6 +66,19 @@ pub(crate) struct Config {
     pub(crate) thread_name: String,
 }
 
+#[cfg(all(test, loom))]
+impl Config {
+    /// A configuration for models that build a `Shared` by hand.
+    pub(crate) fn for_tests(workers: usize) -> Config {
+        Config {
+            workers,
+            budget: coop::DEFAULT_BUDGET,
+            max_blocking_threads: 1,
+            thread_name: "loom".to_owned(),
+        }
+    }
+}
+
 /// A gorun runtime: worker threads and the tasks they run.
 ///
 /// Most programs use the global runtime through [`run`] and

@@ -49,7 +49,12 @@ use crate::task::TaskMeta;
 
 /// Slots in a worker's ring. Go and tokio both use 256: enough to absorb a
 /// burst of spawns, small enough that stealing half is a short copy.
+#[cfg(not(loom))]
 pub(crate) const LOCAL_QUEUE_CAPACITY: u32 = 256;
+
+/// Under loom, a ring small enough for the model to overflow it.
+#[cfg(loom)]
+pub(crate) const LOCAL_QUEUE_CAPACITY: u32 = 4;
 
 const MASK: u32 = LOCAL_QUEUE_CAPACITY - 1;
 
@@ -265,5 +270,108 @@ impl LocalQueue {
 impl Drop for LocalQueue {
     fn drop(&mut self) {
         drop(self.drain());
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::collections::HashSet;
+    use std::sync::Arc;
+
+    use loom::thread;
+
+    use crate::runtime::scheduler::Shared;
+    use crate::task::testing::{id_of, runnable};
+
+    fn shared() -> Arc<Shared> {
+        Arc::new(Shared::new(crate::runtime::Config::for_tests(2)).unwrap())
+    }
+
+    /// Every task pushed comes out exactly once, whether the owner pops it,
+    /// a thief steals it, or it overflowed to the injector.
+    fn assert_each_once(pushed: &[u64], got: Vec<u64>) {
+        let unique: HashSet<_> = got.iter().copied().collect();
+        assert_eq!(unique.len(), got.len(), "a task came out twice: {got:?}");
+        assert_eq!(unique, pushed.iter().copied().collect(), "a task was lost");
+    }
+
+    #[test]
+    fn pop_racing_with_steal_yields_each_task_once() {
+        loom::model(|| {
+            let shared = shared();
+            let tasks: Vec<_> = (0..3).map(|_| runnable(&shared)).collect();
+            let pushed: Vec<u64> = tasks.iter().map(id_of).collect();
+            for t in tasks {
+                shared.queues[0].push_back(t, &shared.injector);
+            }
+            let thief = {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    let mut got = Vec::new();
+                    if let Some(t) = shared.queues[0].steal_into(&shared.queues[1]) {
+                        got.push(id_of(&t));
+                        while let Some(t) = shared.queues[1].pop() {
+                            got.push(id_of(&t));
+                        }
+                    }
+                    got
+                })
+            };
+            let mut got = Vec::new();
+            while let Some(t) = shared.queues[0].pop() {
+                got.push(id_of(&t));
+            }
+            got.extend(thief.join().unwrap());
+            assert_each_once(&pushed, got);
+        });
+    }
+
+    #[test]
+    fn overflow_racing_with_steal_loses_nothing() {
+        loom::model(|| {
+            let shared = shared();
+            // One more than the ring holds: the last push overflows half of
+            // the ring to the injector, while a thief steals.
+            let tasks: Vec<_> = (0..5).map(|_| runnable(&shared)).collect();
+            let pushed: Vec<u64> = tasks.iter().map(id_of).collect();
+            let mut tasks = tasks.into_iter();
+            for t in tasks.by_ref().take(4) {
+                shared.queues[0].push_back(t, &shared.injector);
+            }
+            let last = tasks.next().unwrap();
+            let thief = {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    let mut got = Vec::new();
+                    if let Some(t) = shared.queues[0].steal_into(&shared.queues[1]) {
+                        got.push(id_of(&t));
+                    }
+                    got
+                })
+            };
+            shared.queues[0].push_back(last, &shared.injector);
+            let mut got = thief.join().unwrap();
+            got.extend(shared.queues[0].drain().iter().map(id_of));
+            got.extend(shared.queues[1].drain().iter().map(id_of));
+            got.extend(shared.injector.drain().iter().map(id_of));
+            assert_each_once(&pushed, got);
+        });
+    }
+
+    #[test]
+    fn runnext_taken_by_owner_or_thief_but_not_both() {
+        loom::model(|| {
+            let shared = shared();
+            let t = runnable(&shared);
+            let pushed = vec![id_of(&t)];
+            assert_eq!(shared.queues[0].push_runnext(t, &shared.injector), None);
+            let thief = {
+                let shared = shared.clone();
+                thread::spawn(move || shared.queues[0].steal_runnext().map(|t| id_of(&t)))
+            };
+            let mut got: Vec<u64> = shared.queues[0].pop_runnext().iter().map(id_of).collect();
+            got.extend(thief.join().unwrap());
+            assert_each_once(&pushed, got);
+        });
     }
 }

@@ -160,7 +160,7 @@ impl<T> Mutex<T> {
     /// let m = gorun::sync::Mutex::new(5);
     /// assert_eq!(m.into_inner(), 5);
     /// ```
-    pub const fn new(value: T) -> Mutex<T> {
+    pub fn new(value: T) -> Mutex<T> {
         Mutex {
             state: AtomicUsize::new(0),
             unlocked: Event::new(),

@@ -125,7 +125,7 @@ impl Once {
     /// static ONCE: gorun::sync::Once = gorun::sync::Once::new();
     /// assert!(!ONCE.is_completed());
     /// ```
-    pub const fn new() -> Once {
+    pub fn new() -> Once {
         Once {
             state: AtomicU8::new(INCOMPLETE),
             done: Event::new(),

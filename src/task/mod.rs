@@ -193,3 +193,30 @@ where
     runnable.schedule();
     JoinHandle::new(task)
 }
+
+/// Building tasks without a running runtime, for the loom models of the
+/// scheduler's queues.
+#[cfg(all(test, loom))]
+pub(crate) mod testing {
+    use super::*;
+
+    /// A task of `shared` that does nothing; it is never scheduled.
+    pub(crate) fn runnable(shared: &Arc<Shared>) -> Runnable<TaskMeta> {
+        let meta = TaskMeta {
+            shared: shared.clone(),
+            id: TaskId::next(),
+            location: Location::caller(),
+            state: AtomicU64::new(NO_SLOT),
+        };
+        let (runnable, task) = async_task::Builder::new()
+            .metadata(meta)
+            .spawn(|_| async {}, |_| {});
+        task.detach();
+        runnable
+    }
+
+    /// The id of a task.
+    pub(crate) fn id_of(runnable: &Runnable<TaskMeta>) -> u64 {
+        runnable.metadata().id.as_u64()
+    }
+}
