@@ -26,7 +26,6 @@ use std::sync::Mutex;
 use std::task::Waker;
 
 use super::padded::CachePadded;
-use crate::task::TaskId;
 
 /// A registry position, packed as `shard << 32 | key`. Bit 63 is never
 /// set, so a slot fits beside a flag in one atomic (`TaskMeta::state`).
@@ -43,9 +42,11 @@ struct Shard {
     next_free: usize,
 }
 
+/// 16 bytes: `Vacant`'s index fits beside the niche of the waker's
+/// vtable pointer.
 enum Entry {
-    Occupied { id: TaskId, waker: Waker },
-    Vacant { next_free: usize },
+    Occupied(Waker),
+    Vacant(usize),
 }
 
 /// See the module docs.
@@ -97,46 +98,53 @@ impl TaskTable {
         sum.max(0) as usize
     }
 
-    /// Records `waker` for task `id`; returns where.
-    pub(crate) fn register(&self, shard: Option<usize>, id: TaskId, waker: Waker) -> Slot {
+    /// Records a waiting task's waker; returns where.
+    pub(crate) fn register(&self, shard: Option<usize>, waker: Waker) -> Slot {
         let shard_index = shard.unwrap_or(self.external());
         let mut shard = self.waiting[shard_index].lock().unwrap();
         let key = shard.next_free;
-        let entry = Entry::Occupied { id, waker };
+        let entry = Entry::Occupied(waker);
         if key == shard.entries.len() {
             shard.entries.push(entry);
             shard.next_free = key + 1;
         } else {
             match std::mem::replace(&mut shard.entries[key], entry) {
-                Entry::Vacant { next_free } => shard.next_free = next_free,
-                Entry::Occupied { .. } => unreachable!("free list points at an occupied entry"),
+                Entry::Vacant(next_free) => shard.next_free = next_free,
+                Entry::Occupied(_) => unreachable!("free list points at an occupied entry"),
             }
         }
         ((shard_index as u64) << 32) | key as u64
     }
 
-    /// Removes task `id`'s entry at `slot`, if it is still there.
-    pub(crate) fn unregister(&self, slot: Slot, id: TaskId) -> Option<Waker> {
+    /// Removes the entry at `slot`, if it is still there, and returns its
+    /// waker.
+    ///
+    /// Only the task that registered at `slot` calls this, and an entry is
+    /// freed only here or by `drain_wakers` at shutdown, after which no
+    /// task is polled again (so none registers): the entry at `slot` is
+    /// the caller's own, or vacant.
+    pub(crate) fn unregister(&self, slot: Slot) -> Option<Waker> {
         let (shard_index, key) = ((slot >> 32) as usize, slot as u32 as usize);
         let mut shard = self.waiting[shard_index].lock().unwrap();
-        match shard.entries.get(key) {
-            Some(Entry::Occupied { id: found, .. }) if *found == id => {}
-            _ => return None,
+        if !matches!(shard.entries.get(key), Some(Entry::Occupied(_))) {
+            return None;
         }
         let next_free = shard.next_free;
-        let old = std::mem::replace(&mut shard.entries[key], Entry::Vacant { next_free });
+        let old = std::mem::replace(&mut shard.entries[key], Entry::Vacant(next_free));
         shard.next_free = key;
         match old {
-            Entry::Occupied { waker, .. } => Some(waker),
-            Entry::Vacant { .. } => unreachable!(),
+            Entry::Occupied(waker) => Some(waker),
+            Entry::Vacant(_) => unreachable!(),
         }
     }
 
-    /// Wakes task `id` if it is registered at `slot`.
-    pub(crate) fn wake(&self, slot: Slot, id: TaskId) {
+    /// Wakes the task registered at `slot`. If that task has finished and
+    /// another has taken the slot since, the other one is woken instead:
+    /// a spurious wake-up, which futures tolerate.
+    pub(crate) fn wake(&self, slot: Slot) {
         let (shard_index, key) = ((slot >> 32) as usize, slot as u32 as usize);
         let waker = match self.waiting[shard_index].lock().unwrap().entries.get(key) {
-            Some(Entry::Occupied { id: found, waker }) if *found == id => waker.clone(),
+            Some(Entry::Occupied(waker)) => waker.clone(),
             _ => return,
         };
         waker.wake();
@@ -152,10 +160,36 @@ impl TaskTable {
             *shard = Shard::default();
             drop(shard);
             out.extend(entries.into_iter().filter_map(|e| match e {
-                Entry::Occupied { waker, .. } => Some(waker),
-                Entry::Vacant { .. } => None,
+                Entry::Occupied(waker) => Some(waker),
+                Entry::Vacant(_) => None,
             }));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_registry_entry_is_as_small_as_a_waker() {
+        assert_eq!(std::mem::size_of::<Entry>(), std::mem::size_of::<Waker>());
+    }
+
+    #[test]
+    fn freed_slots_are_reused_and_draining_empties_the_table() {
+        let table = TaskTable::new(1);
+        let a = table.register(Some(0), Waker::noop().clone());
+        let b = table.register(Some(0), Waker::noop().clone());
+        assert_ne!(a, b);
+        assert!(table.unregister(a).is_some());
+        assert!(table.unregister(a).is_none(), "a freed slot is vacant");
+        let c = table.register(None, Waker::noop().clone());
+        let d = table.register(Some(0), Waker::noop().clone());
+        assert_eq!(d, a, "the freed slot is reused");
+        assert_ne!(c, b, "other threads use their own shard");
+        assert_eq!(table.drain_wakers().len(), 3);
+        assert!(table.unregister(b).is_none());
     }
 }

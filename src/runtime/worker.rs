@@ -261,7 +261,7 @@ impl Worker {
     /// Step 6: sleeps until another thread hands this worker work.
     fn park(&self) {
         let shared = &*self.shared;
-        if self.spin_for_work() {
+        if self.poll_reactor_now() || self.spin_for_work() {
             return;
         }
         let was_searching = self.searching.replace(false);
@@ -298,6 +298,19 @@ impl Worker {
             // the reactor: hand the driver role to a parked worker.
             shared.notify_parked();
         }
+    }
+
+    /// Polls the reactor without blocking, if tasks wait on it and no
+    /// worker is blocked in it (Go's `netpoll(0)` in `findrunnable`): I/O
+    /// that became ready while every worker was busy is picked up before
+    /// this worker spins or sleeps. Returns whether that produced work.
+    fn poll_reactor_now(&self) -> bool {
+        let shared = &*self.shared;
+        let reactor = &shared.reactor;
+        reactor.has_interest()
+            && !reactor.is_polling()
+            && reactor.drive(Some(Duration::ZERO), || false, || {})
+            && shared.has_pending_work()
     }
 
     /// Watches the queues for a short while before parking; returns whether

@@ -51,7 +51,7 @@ pin_project! {
             let shared = &meta.shared;
             if TaskMeta::slot(meta.state.load(Relaxed)) != NO_SLOT {
                 let prev = meta.state.fetch_or(NO_SLOT, AcqRel);
-                drop(shared.tasks.unregister(TaskMeta::slot(prev), meta.id));
+                drop(shared.tasks.unregister(TaskMeta::slot(prev)));
             }
             shared.tasks.on_finish(shared.current_worker_index());
         }
@@ -121,7 +121,7 @@ fn register(meta: &TaskMeta, cx: &mut Context<'_>) {
     let shared = &meta.shared;
     let slot = shared
         .tasks
-        .register(shared.current_worker_index(), meta.id, cx.waker().clone());
+        .register(shared.current_worker_index(), cx.waker().clone());
     let prev = meta.state.fetch_and(slot | ABORTED, AcqRel);
     debug_assert_eq!(TaskMeta::slot(prev), NO_SLOT);
     if prev & ABORTED != 0 {

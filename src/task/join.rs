@@ -82,7 +82,7 @@ impl<T> JoinHandle<T> {
         // The abort half of the protocol documented on `Guarded`.
         let slot = TaskMeta::slot(meta.state.fetch_or(ABORTED, AcqRel));
         if slot != NO_SLOT {
-            meta.shared.tasks.wake(slot, meta.id);
+            meta.shared.tasks.wake(slot);
         }
     }
 
