@@ -14,7 +14,9 @@ fn main() {
         panics_are_contained().await;
         abort().await;
         cooperative_scheduling().await;
+        channels().await;
         time().await;
+        context().await;
         blocking_calls().await;
         sync().await;
         networking().await;
@@ -116,6 +118,105 @@ async fn cooperative_scheduling() {
     println!("  a 1,000,000-step loop that spends budget, so it cannot hog a worker: sum = {sum}");
 }
 
+/// Go channels: unbuffered rendezvous, buffers, close, range.
+async fn channels() {
+    println!("\n## channels");
+    // Unbuffered: each send waits for its receiver.
+    let (tx, rx) = gorun::chan::<u64>(0);
+    gorun::spawn(async move {
+        for i in 1..=5 {
+            tx.send(i * i).await.unwrap();
+        }
+        // Dropping the last Sender closes the channel, like close(ch).
+    });
+    let mut squares = Vec::new();
+    while let Some(v) = rx.recv().await {
+        squares.push(v);
+    }
+    println!("  received over an unbuffered channel until closed: {squares:?}");
+
+    // Buffered: sends complete while there is room.
+    let (tx, rx) = gorun::chan::<&str>(2);
+    tx.send("a").await.unwrap();
+    tx.send("b").await.unwrap();
+    println!(
+        "  buffered: len {} of cap {}; try_send on a full channel: {:?}",
+        tx.len(),
+        tx.capacity(),
+        tx.try_send("c")
+    );
+    tx.close();
+    println!(
+        "  after close: {:?} {:?} {:?}",
+        rx.recv().await,
+        rx.recv().await,
+        rx.recv().await
+    );
+    println!(
+        "  send on a closed channel hands the value back: {:?}",
+        tx.send("late").await
+    );
+
+    // Go's prime sieve: a daisy chain of filter goroutines.
+    let (tx, mut rx) = gorun::chan::<u32>(0);
+    gorun::spawn(async move {
+        for n in 2.. {
+            if tx.send(n).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut primes = Vec::new();
+    for _ in 0..10 {
+        let prime = rx.recv().await.unwrap();
+        primes.push(prime);
+        let (next_tx, next_rx) = gorun::chan::<u32>(0);
+        let input = rx;
+        gorun::spawn(async move {
+            while let Some(n) = input.recv().await {
+                if n % prime != 0 && next_tx.send(n).await.is_err() {
+                    return;
+                }
+            }
+        });
+        rx = next_rx;
+    }
+    println!("  the prime sieve's first ten: {primes:?}");
+}
+
+/// Go's `context`: cancellation trees, deadlines, values.
+async fn context() {
+    use gorun::Context;
+    use std::time::Duration;
+    println!("\n## context");
+    let (root, cancel) = Context::background().with_cancel();
+    let workers: Vec<_> = (0..3)
+        .map(|i| {
+            let (ctx, _cancel_child) = root.with_cancel();
+            gorun::spawn(async move {
+                ctx.done().await;
+                format!("worker {i} stopped: {}", ctx.err().unwrap())
+            })
+        })
+        .collect();
+    cancel.cancel();
+    for w in workers {
+        println!("  {}", w.await.unwrap());
+    }
+
+    let (ctx, _cancel) = Context::background().with_timeout(Duration::from_millis(10));
+    let slow = ctx.run(gorun::sleep(Duration::from_secs(3600))).await;
+    println!("  a slow call under a 10 ms deadline: {slow:?}");
+
+    #[derive(PartialEq)]
+    struct RequestId;
+    let ctx = Context::background().with_value(RequestId, 42u64);
+    println!(
+        "  value carried by the context: {:?}",
+        ctx.value::<u64>(&RequestId)
+    );
+}
+
 /// `time.Sleep`, timeouts and `time.AfterFunc`.
 async fn time() {
     use std::time::Duration;
@@ -138,11 +239,23 @@ async fn time() {
     let too_slow = gorun::timeout(Duration::from_millis(10), std::future::pending::<()>()).await;
     println!("  timeout around a future that never finishes: {too_slow:?}");
 
-    let (tx, rx) = futures::channel::oneshot::channel();
+    let (tx, rx) = gorun::chan(1);
     gorun::time::after_func(Duration::from_millis(5), move || {
-        tx.send("after_func ran").unwrap()
+        tx.try_send("after_func ran").unwrap()
     });
-    println!("  {}", rx.await.unwrap());
+    println!("  {}", rx.recv().await.unwrap());
+
+    let fired = gorun::after(Duration::from_millis(5)).recv().await.unwrap();
+    println!(
+        "  time.After delivered the instant it fired ({:?} ago)",
+        fired.elapsed()
+    );
+    let ticker = gorun::time::Ticker::new(Duration::from_millis(2));
+    for _ in 0..3 {
+        ticker.c().recv().await.unwrap();
+    }
+    ticker.stop();
+    println!("  a ticker ticked 3 times and was stopped");
 }
 
 /// Blocking calls go to a thread pool, so workers keep running tasks.

@@ -13,11 +13,21 @@
 //! | `GOMAXPROCS` | [`Builder::workers(n)`](Builder::workers); default: the number of CPUs, or env `GORUN_MAXPROCS` |
 //! | `runtime.Gosched()` | [`gorun::yield_now().await`](yield_now) |
 //! | `runtime.NumGoroutine()` | [`gorun::num_goroutines()`](num_goroutines) |
+//! | `make(chan T)` / `make(chan T, n)` | [`gorun::chan::<T>(0)`](chan()) / `gorun::chan::<T>(n)` → `(`[`Sender<T>`]`, `[`Receiver<T>`]`)` |
+//! | `ch <- v` / `v, ok := <-ch` | `tx.send(v).await` → `Result<(), `[`SendError<T>`]`>` / `rx.recv().await` → `Option<T>` |
+//! | `for v := range ch` | `while let Some(v) = rx.recv().await` (also `Receiver: Stream`) |
+//! | `close(ch)`, `len(ch)`, `cap(ch)` | `tx.close()` (also when the last `Sender` drops), `tx.len()`, `tx.capacity()` |
+//! | `time.Sleep(d)`, `time.After(d)` | [`gorun::sleep(d).await`](sleep), [`gorun::after(d)`](after) → `Receiver<Instant>` |
+//! | `time.NewTimer`, `time.NewTicker`, `time.AfterFunc` | [`time::Timer`], [`time::Ticker`], [`time::after_func`] |
+//! | `context.Background()`, `WithCancel`, `WithTimeout` | [`Context::background()`](Context::background), `ctx.with_cancel()`, `ctx.with_timeout(d)` |
+//! | `<-ctx.Done()`, `ctx.Err()` | `ctx.done().await`, `ctx.err()` → `Option<`[`ContextError`]`>` |
+//! | `sync.WaitGroup`, `sync.Mutex`, `sync.RWMutex`, `sync.Once` | [`sync::WaitGroup`], [`sync::Mutex`], [`sync::RwLock`], [`sync::Once`] |
+//! | `errgroup.Group`, `semaphore.Weighted` | [`sync::ErrGroup`], [`sync::Semaphore`] |
+//! | `net.Listen`, `net.Dial` | [`net::TcpListener`], [`net::TcpStream`], [`net::UdpSocket`], [`net::UnixListener`], [`net::UnixStream`] |
+//! | blocking syscall hand-off | [`gorun::spawn_blocking(f)`](spawn_blocking) |
 //! | a goroutine's panic | caught: the [`JoinHandle`] yields a [`JoinError`] with [`is_panic()`](JoinError::is_panic) |
-//! | (no equivalent) | [`JoinHandle::abort`] cancels a task; [`consume_budget`] yields in CPU-heavy loops |
 //!
-//! Channels, `select!`, timers, `context`, `sync` and network I/O follow
-//! (see the CHANGELOG for what has landed).
+//! `select!` follows (see the CHANGELOG).
 //!
 //! # Hello, goroutines
 //!
@@ -35,6 +45,43 @@
 //!     total
 //! });
 //! assert_eq!(total, 385);
+//! ```
+//!
+//! # Channels
+//!
+//! ```
+//! gorun::run(async {
+//!     let (tx, rx) = gorun::chan::<u32>(0); // unbuffered, as make(chan uint32)
+//!     gorun::spawn(async move {
+//!         for i in 0..3 {
+//!             tx.send(i).await.unwrap();
+//!         }
+//!     }); // the last Sender dropped: the channel is closed
+//!     let mut got = Vec::new();
+//!     while let Some(v) = rx.recv().await {
+//!         got.push(v);
+//!     }
+//!     assert_eq!(got, [0, 1, 2]);
+//! });
+//! ```
+//!
+//! # Context
+//!
+//! ```
+//! use std::time::Duration;
+//! use gorun::{Context, ContextError};
+//!
+//! gorun::run(async {
+//!     let (ctx, _cancel) = Context::background().with_timeout(Duration::from_millis(5));
+//!     let worker = {
+//!         let ctx = ctx.clone();
+//!         gorun::spawn(async move {
+//!             ctx.done().await;
+//!             ctx.err()
+//!         })
+//!     };
+//!     assert_eq!(worker.await.unwrap(), Some(ContextError::DeadlineExceeded));
+//! });
 //! ```
 //!
 //! # Panics and cancellation
@@ -79,10 +126,15 @@
 mod loom;
 mod reactor;
 
-mod chan;
+pub mod chan;
+pub mod context;
+pub use chan::{chan, Receiver, SendError, Sender, TryRecvError, TrySendError};
+pub use context::{CancelCauseFunc, CancelFunc, Context, ContextError};
 pub mod io;
 pub mod net;
 pub mod runtime;
+pub mod select;
+pub use select::Select;
 pub mod sync;
 mod task;
 pub mod time;
@@ -90,4 +142,4 @@ pub mod time;
 pub use runtime::coop::consume_budget;
 pub use runtime::{num_goroutines, run, spawn, spawn_blocking, Builder, Runtime};
 pub use task::{yield_now, JoinError, JoinHandle, TaskId};
-pub use time::{sleep, sleep_until, timeout};
+pub use time::{after, sleep, sleep_until, timeout};

@@ -206,7 +206,7 @@ impl Runtime {
     }
 
     /// Runs a blocking function on this runtime's blocking pool (see
-    /// [`spawn_blocking`](crate::spawn_blocking)).
+    /// [`spawn_blocking`]).
     ///
     /// ```
     /// let rt = gorun::Runtime::new().unwrap();

@@ -9,6 +9,7 @@
 //! | `sync.Mutex` | [`Mutex`] | one atomic word and two events (Go's normal and starvation modes) |
 //! | `sync.RWMutex` | [`RwLock`] | a [`Semaphore`] with one token per reader |
 //! | `sync.Once` | [`Once`] | one atomic byte and an event |
+//! | `errgroup.Group` | [`ErrGroup`] | a WaitGroup, a first-error slot and a FIFO queue for the limit |
 //!
 //! All of them are `Send + Sync`, meant to be shared through an `Arc` (or,
 //! for [`WaitGroup`], by cloning it).
@@ -61,12 +62,14 @@ use std::task::{ready, Context, Poll};
 
 use crate::runtime::coop;
 
+mod err_group;
 mod mutex;
 mod once;
 mod rwlock;
 mod semaphore;
 mod wait_group;
 
+pub use err_group::ErrGroup;
 pub use mutex::{Lock, Mutex, MutexGuard};
 pub use once::{CallOnce, Once};
 pub use rwlock::{Read, RwLock, RwLockReadGuard, RwLockWriteGuard, Write};

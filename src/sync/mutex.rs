@@ -160,6 +160,18 @@ impl<T> Mutex<T> {
     /// let m = gorun::sync::Mutex::new(5);
     /// assert_eq!(m.into_inner(), 5);
     /// ```
+    #[cfg(not(loom))]
+    pub const fn new(value: T) -> Mutex<T> {
+        Mutex {
+            state: AtomicUsize::new(0),
+            unlocked: Event::new(),
+            starving: Event::new(),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// Under loom, `Event::new` is not `const`.
+    #[cfg(loom)]
     pub fn new(value: T) -> Mutex<T> {
         Mutex {
             state: AtomicUsize::new(0),

@@ -125,6 +125,16 @@ impl Once {
     /// static ONCE: gorun::sync::Once = gorun::sync::Once::new();
     /// assert!(!ONCE.is_completed());
     /// ```
+    #[cfg(not(loom))]
+    pub const fn new() -> Once {
+        Once {
+            state: AtomicU8::new(INCOMPLETE),
+            done: Event::new(),
+        }
+    }
+
+    /// Under loom, `Event::new` is not `const`.
+    #[cfg(loom)]
     pub fn new() -> Once {
         Once {
             state: AtomicU8::new(INCOMPLETE),

@@ -8,9 +8,10 @@
 mod after_func;
 mod sleep;
 mod timeout;
+mod timer;
 
-#[allow(unused_imports)] // Used by `context` (deadlines), which lands next.
 pub(crate) use after_func::call_at;
 pub use after_func::{after_func, AfterFunc};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
+pub use timer::{after, Ticker, Timer};
