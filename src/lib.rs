@@ -133,8 +133,6 @@ pub use context::{CancelCauseFunc, CancelFunc, Context, ContextError};
 pub mod io;
 pub mod net;
 pub mod runtime;
-pub mod select;
-pub use select::Select;
 pub mod sync;
 mod task;
 pub mod time;
