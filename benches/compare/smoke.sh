@@ -12,7 +12,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 
 cargo build --release --quiet -p gorun-bench "$@"
-bin=target/release/gorun
+bin="${CARGO_TARGET_DIR:-target}/release/gorun"
 
 workloads=(spawn_join parked_memory pingpong mpmc pipeline select4 timers ctx_cancel tcp_echo steal hog_latency)
 for kind in seq spsc mpsc mpmc select_rx select_both; do
