@@ -264,7 +264,14 @@ impl Worker {
     /// Step 6: sleeps until another thread hands this worker work.
     fn park(&self) {
         let shared = &*self.shared;
-        if self.poll_reactor_now() || self.spin_for_work() {
+        if self.poll_reactor_now() {
+            return;
+        }
+        // Spin only if no task waits on the reactor, or another worker is
+        // already blocked in it: a worker spinning here would not notice
+        // I/O or timers, while a worker that parks becomes the driver.
+        let reactor = &shared.reactor;
+        if (!reactor.has_interest() || reactor.is_polling()) && self.spin_for_work() {
             return;
         }
         let was_searching = self.searching.replace(false);
