@@ -2,9 +2,10 @@
 //! generator stage, a fan-out of squaring stages, a merge stage, and a
 //! consumer that stops early and cancels everything upstream.
 //!
-//! In Go each stage selects between sending downstream and `<-done`; here
-//! `ctx.run(out.send(v))` is that select: it sends, or gives up when the
-//! context is cancelled, and never reports a delivered value as lost.
+//! Each stage selects between sending downstream and `<-ctx.Done()`, as in
+//! Go: `select { case out <- v: case <-done: return }` is
+//! `gorun::select! { r = out.send(v) => .., _ = ctx.done() => return }`,
+//! with Go's guarantee that exactly one case happens.
 //!
 //! Run with `cargo run --release --example pipeline`.
 
@@ -20,8 +21,10 @@ fn gen(ctx: Context, nums: Vec<u64>, alive: Arc<AtomicUsize>) -> Receiver<u64> {
     alive.fetch_add(1, Ordering::SeqCst);
     gorun::spawn(async move {
         for n in nums {
-            if ctx.run(out.send(n)).await.is_err() {
-                break; // cancelled downstream
+            gorun::select! {
+                // Err: every receiver is gone, so nobody wants more.
+                sent = out.send(n) => if sent.is_err() { break },
+                _ = ctx.done() => break, // cancelled downstream
             }
         }
         alive.fetch_sub(1, Ordering::SeqCst);
@@ -34,9 +37,10 @@ fn sq(ctx: Context, input: Receiver<u64>, alive: Arc<AtomicUsize>) -> Receiver<u
     let (out, rx) = gorun::chan(0);
     alive.fetch_add(1, Ordering::SeqCst);
     gorun::spawn(async move {
-        while let Ok(Some(n)) = ctx.run(input.recv()).await {
-            if ctx.run(out.send(n * n)).await.is_err() {
-                break;
+        while let Some(n) = input.recv().await {
+            gorun::select! {
+                sent = out.send(n * n) => if sent.is_err() { break },
+                _ = ctx.done() => break,
             }
         }
         alive.fetch_sub(1, Ordering::SeqCst);
@@ -52,9 +56,10 @@ fn merge(ctx: Context, inputs: Vec<Receiver<u64>>, alive: Arc<AtomicUsize>) -> R
         let (ctx, out, alive) = (ctx.clone(), out.clone(), alive.clone());
         alive.fetch_add(1, Ordering::SeqCst);
         wg.go(async move {
-            while let Ok(Some(n)) = ctx.run(input.recv()).await {
-                if ctx.run(out.send(n)).await.is_err() {
-                    break;
+            while let Some(n) = input.recv().await {
+                gorun::select! {
+                    sent = out.send(n) => if sent.is_err() { break },
+                    _ = ctx.done() => break,
                 }
             }
             alive.fetch_sub(1, Ordering::SeqCst);

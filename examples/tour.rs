@@ -15,6 +15,7 @@ fn main() {
         abort().await;
         cooperative_scheduling().await;
         channels().await;
+        select().await;
         time().await;
         context().await;
         blocking_calls().await;
@@ -182,6 +183,75 @@ async fn channels() {
         rx = next_rx;
     }
     println!("  the prime sieve's first ten: {primes:?}");
+}
+
+/// Go's `select`: random choice among ready cases, exactly one commits.
+async fn select() {
+    use std::time::Duration;
+    println!("\n## select!");
+    let (a_tx, a_rx) = gorun::chan::<u32>(16);
+    let (b_tx, b_rx) = gorun::chan::<u32>(16);
+    for i in 0..8 {
+        a_tx.send(i).await.unwrap();
+        b_tx.send(100 + i).await.unwrap();
+    }
+    let (mut from_a, mut from_b) = (0, 0);
+    for _ in 0..8 {
+        gorun::select! {
+            _ = a_rx.recv() => from_a += 1,
+            _ = b_rx.recv() => from_b += 1,
+        }
+    }
+    println!("  8 selects over two always-ready channels: {from_a} from a, {from_b} from b (random, like Go)");
+
+    let (tx, rx) = gorun::chan::<&str>(0);
+    let got = gorun::select! {
+        v = rx.recv() => format!("received {v:?}"),
+        default => "nothing ready: default ran, nothing was taken".to_string(),
+    };
+    println!("  {got}");
+    drop(tx);
+
+    let (ctx, cancel) = gorun::Context::background().with_cancel();
+    let (work_tx, work_rx) = gorun::chan::<u32>(0);
+    let worker = gorun::spawn(async move {
+        let mut done = 0;
+        loop {
+            gorun::select! {
+                job = work_rx.recv() => match job {
+                    Some(_) => done += 1,
+                    None => break "channel closed",
+                },
+                _ = ctx.done() => break "context cancelled",
+                _ = gorun::after(Duration::from_secs(1)).recv() => break "idle timeout",
+            }
+        }
+        .to_string()
+            + &format!(" after {done} jobs")
+    });
+    for job in 0..5 {
+        work_tx.send(job).await.unwrap();
+    }
+    cancel.cancel();
+    println!(
+        "  a worker selecting over jobs, ctx.done() and a timeout stopped: {}",
+        worker.await.unwrap()
+    );
+
+    // The dynamic form, for a number of channels known at run time.
+    let receivers: Vec<_> = (0..100u32)
+        .map(|i| {
+            let (tx, rx) = gorun::chan(1);
+            tx.try_send(i * i).unwrap();
+            rx
+        })
+        .collect();
+    let mut sel = gorun::Select::new();
+    for rx in &receivers {
+        sel.recv(rx);
+    }
+    let (index, outcome) = sel.select().await;
+    println!("  Select over 100 receivers picked case {index}: {outcome:?}");
 }
 
 /// Go's `context`: cancellation trees, deadlines, values.

@@ -17,6 +17,8 @@
 //! | `ch <- v` / `v, ok := <-ch` | `tx.send(v).await` → `Result<(), `[`SendError<T>`]`>` / `rx.recv().await` → `Option<T>` |
 //! | `for v := range ch` | `while let Some(v) = rx.recv().await` (also `Receiver: Stream`) |
 //! | `close(ch)`, `len(ch)`, `cap(ch)` | `tx.close()` (also when the last `Sender` drops), `tx.len()`, `tx.capacity()` |
+//! | `select { .. default: .. }` | [`gorun::select! { .. default => .. }`](select!) |
+//! | `reflect.Select` | [`gorun::Select`](Select) (a number of cases known at run time) |
 //! | `time.Sleep(d)`, `time.After(d)` | [`gorun::sleep(d).await`](sleep), [`gorun::after(d)`](after) → `Receiver<Instant>` |
 //! | `time.NewTimer`, `time.NewTicker`, `time.AfterFunc` | [`time::Timer`], [`time::Ticker`], [`time::after_func`] |
 //! | `context.Background()`, `WithCancel`, `WithTimeout` | [`Context::background()`](Context::background), `ctx.with_cancel()`, `ctx.with_timeout(d)` |
@@ -26,8 +28,6 @@
 //! | `net.Listen`, `net.Dial` | [`net::TcpListener`], [`net::TcpStream`], [`net::UdpSocket`], [`net::UnixListener`], [`net::UnixStream`] |
 //! | blocking syscall hand-off | [`gorun::spawn_blocking(f)`](spawn_blocking) |
 //! | a goroutine's panic | caught: the [`JoinHandle`] yields a [`JoinError`] with [`is_panic()`](JoinError::is_panic) |
-//!
-//! `select!` follows (see the CHANGELOG).
 //!
 //! # Hello, goroutines
 //!
@@ -62,6 +62,28 @@
 //!         got.push(v);
 //!     }
 //!     assert_eq!(got, [0, 1, 2]);
+//! });
+//! ```
+//!
+//! # select!
+//!
+//! Go's rules: among the cases ready at once one is chosen at random,
+//! exactly one case commits (a send that was not chosen delivers nothing,
+//! a value is never taken by a case that was not chosen), `default` runs
+//! when nothing is ready, and a disabled case (`, if false`) is Go's nil
+//! channel.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! gorun::run(async {
+//!     let (tx, rx) = gorun::chan::<u32>(0);
+//!     gorun::spawn(async move { tx.send(7).await.unwrap() });
+//!     let got = gorun::select! {
+//!         v = rx.recv() => v,
+//!         _ = gorun::after(Duration::from_secs(5)).recv() => None,
+//!     };
+//!     assert_eq!(got, Some(7));
 //! });
 //! ```
 //!
@@ -133,6 +155,8 @@ pub use context::{CancelCauseFunc, CancelFunc, Context, ContextError};
 pub mod io;
 pub mod net;
 pub mod runtime;
+pub mod select;
+pub use select::Select;
 pub mod sync;
 mod task;
 pub mod time;

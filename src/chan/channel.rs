@@ -354,7 +354,6 @@ impl<T> Channel<T> {
     /// `waiter` is not linked, and stays pinned and valid until
     /// [`Channel::unregister_send`] has been called for it; `token` stays
     /// valid until then too.
-    #[allow(dead_code)] // select! (issue #5) is its user.
     pub(crate) unsafe fn register_send(
         &self,
         waiter: Pin<&Waiter<T>>,
@@ -381,7 +380,6 @@ impl<T> Channel<T> {
     ///
     /// As for [`Channel::register_send`], with
     /// [`Channel::unregister_recv`].
-    #[allow(dead_code)] // select! (issue #5) is its user.
     pub(crate) unsafe fn register_recv(
         &self,
         waiter: Pin<&Waiter<T>>,
@@ -404,7 +402,6 @@ impl<T> Channel<T> {
 
     /// Unlinks a select's send waiter if it is still parked; `true` if it
     /// was. Afterwards no counterpart can reach it.
-    #[allow(dead_code)] // select! (issue #5) is its user.
     pub(crate) fn unregister_send(&self, waiter: Pin<&Waiter<T>>) -> bool {
         let mut state = self.lock();
         // SAFETY: we hold the lock; a linked send waiter is in `sendq`.
@@ -413,7 +410,6 @@ impl<T> Channel<T> {
 
     /// Unlinks a select's receive waiter if it is still parked; `true` if
     /// it was.
-    #[allow(dead_code)] // select! (issue #5) is its user.
     pub(crate) fn unregister_recv(&self, waiter: Pin<&Waiter<T>>) -> bool {
         let mut state = self.lock();
         // SAFETY: we hold the lock; a linked receive waiter is in `recvq`.
@@ -423,7 +419,6 @@ impl<T> Channel<T> {
     /// Gives back a value that was received but never delivered (a select
     /// dropped after its receive case committed): the next parked receiver
     /// gets it, or else the front of the buffer.
-    #[allow(dead_code)] // select! (issue #5) is its user.
     pub(crate) fn put_back(&self, value: T) {
         let mut state = self.lock();
         let waker = state.put_back(value);

@@ -629,6 +629,15 @@ impl<T> Future for Send<'_, T> {
     }
 }
 
+impl<'a, T> Send<'a, T> {
+    /// The channel and the (pinned) waiter holding the value: the parts a
+    /// `select!` send case drives through the select hooks.
+    pub(crate) fn select_parts(self: Pin<&Self>) -> (&'a Channel<T>, Pin<&Waiter<T>>) {
+        let this = self.project_ref();
+        (*this.chan, this.waiter)
+    }
+}
+
 impl<T> fmt::Debug for Send<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Send").finish_non_exhaustive()
@@ -665,6 +674,15 @@ impl<T> Future for Recv<'_, T> {
         let out = ready!(this.chan.poll_recv(this.waiter.as_ref(), cx));
         spent.made_progress();
         Poll::Ready(out)
+    }
+}
+
+impl<'a, T> Recv<'a, T> {
+    /// The channel and the (pinned) waiter: the parts a `select!`
+    /// receive case drives through the select hooks.
+    pub(crate) fn select_parts(self: Pin<&Self>) -> (&'a Channel<T>, Pin<&Waiter<T>>) {
+        let this = self.project_ref();
+        (*this.chan, this.waiter)
     }
 }
 

@@ -38,14 +38,12 @@ use crate::loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 const TOKEN_WAITING: usize = 0;
 /// [`Token`] state: the owner withdrew (it is retrying or being dropped); no
 /// case may commit until it calls [`Token::reset`].
-#[allow(dead_code)] // select! (issue #5) withdraws.
 const TOKEN_ABORTED: usize = 1;
 /// [`Token`] bit: a case has committed. The case index is stored above bit
 /// 2, [`TOKEN_CLOSED`] says whether it completed because the channel closed.
 const TOKEN_SELECTED: usize = 0b10;
 /// [`Token`] bit, only with [`TOKEN_SELECTED`]: the committed case completed
 /// because its channel closed (a receive got no value; a send keeps its value).
-#[allow(dead_code)] // select! (issue #5) decodes it.
 const TOKEN_CLOSED: usize = 0b01;
 
 /// A select's one-shot commit point, shared by the waiters of all its cases.
@@ -68,7 +66,6 @@ pub(crate) struct Token {
 
 /// The case a [`Token`] committed to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // select! (issue #5) reads it.
 pub(crate) struct Selected {
     /// The index the select gave the case when it registered it.
     pub(crate) case: u32,
@@ -77,7 +74,6 @@ pub(crate) struct Selected {
     pub(crate) closed: bool,
 }
 
-#[allow(dead_code)] // The owner's side is select!'s (issue #5).
 impl Token {
     /// Creates a token in the waiting state.
     pub(crate) fn new() -> Token {
@@ -128,7 +124,6 @@ impl Token {
 }
 
 /// Splits a selected token state into its case and outcome.
-#[allow(dead_code)] // select! (issue #5) reads the outcome.
 fn decode(state: usize) -> Selected {
     debug_assert!(state & TOKEN_SELECTED != 0);
     Selected {
