@@ -267,11 +267,12 @@ impl Worker {
         if self.poll_reactor_now() {
             return;
         }
-        // Spin only if no task waits on the reactor, or another worker is
-        // already blocked in it: a worker spinning here would not notice
-        // I/O or timers, while a worker that parks becomes the driver.
-        let reactor = &shared.reactor;
-        if (!reactor.has_interest() || reactor.is_polling()) && self.spin_for_work() {
+        // Spin only while no task waits on the reactor. A worker spinning
+        // here would not notice I/O or timers (a parking one becomes the
+        // driver), and with timers or sockets in play wake-ups come from
+        // the driver one at a time: spinning after each of them burned 40%
+        // more CPU on the `timers` workload for no gain in latency.
+        if !shared.reactor.has_interest() && self.spin_for_work() {
             return;
         }
         let was_searching = self.searching.replace(false);
