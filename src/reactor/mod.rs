@@ -30,6 +30,21 @@ use polling::{Event, Events, PollMode, Poller};
 use source::{Direction, Source};
 use timers::Timers;
 
+/// The granularity of the driver's timer wake-ups. A poll timeout is
+/// rounded up to a whole number of these, so timers whose deadlines fall
+/// within one such slot fire in one wake-up (tokio's timer wheel has the
+/// same 1 ms resolution). Without it, 100,000 sleeps spread over 100 ms
+/// woke the driver about 30 times per millisecond (`timers` workload:
+/// 3,900 context switches against tokio's 800). A timer never fires early.
+const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
+
+/// `timeout` rounded up to a multiple of [`TIMER_RESOLUTION`].
+fn round_up_to_resolution(timeout: Duration) -> Duration {
+    let step = TIMER_RESOLUTION.as_nanos();
+    let steps = timeout.as_nanos().div_ceil(step);
+    Duration::from_nanos(u64::try_from(steps * step).unwrap_or(u64::MAX))
+}
+
 /// See the module docs.
 pub(crate) struct Reactor {
     /// The OS poller (epoll, kqueue, ...).
@@ -175,7 +190,7 @@ impl Reactor {
         let timer_timeout = self
             .timers
             .next_deadline()
-            .map(|at| at.saturating_duration_since(now));
+            .map(|at| round_up_to_resolution(at.saturating_duration_since(now)));
         let timeout = match (timeout, timer_timeout) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
