@@ -3,8 +3,9 @@
 //! # Design
 //!
 //! A task is an [`async_task`] allocation: the future's state machine, a
-//! small header, and `TaskMeta` (in `task`) (id, spawn location, abort
-//! flag). No stack per task, so a parked task costs what its future holds.
+//! small header, and a `TaskMeta` (see `src/task/`: the runtime, id, spawn
+//! location, and the abort flag packed with the task's registry slot). No
+//! stack per task, so a parked task costs what its future holds.
 //!
 //! Each of the `N` workers (Go's `P`s, `GOMAXPROCS` of them) is an OS
 //! thread with a bounded ring of runnable tasks and a LIFO slot
@@ -13,8 +14,9 @@
 //! that chooses the next task; `idle.rs` the protocol that parks workers
 //! with nothing to do and wakes exactly one when work appears; `tasks.rs`
 //! the count and registry of live tasks; `coop.rs` the per-poll budget that
-//! makes busy tasks yield. `scheduler.rs` routes a runnable task to a
-//! queue.
+//! makes busy tasks yield; `blocking.rs` the `spawn_blocking` pool.
+//! `scheduler.rs` routes a runnable task to a queue. A worker with nothing
+//! to do drives the reactor (`src/reactor/`) while it sleeps (`park.rs`).
 //!
 //! Alternatives rejected:
 //! - One global queue for everything (smol's single-executor default):
@@ -22,7 +24,7 @@
 //! - Stackful coroutines (Go's goroutines, `may`): a stack per task costs
 //!   kilobytes and needs unsafe context switching; stackless tasks parked
 //!   on a channel cost about a hundred bytes.
-//! - A dedicated I/O or timer thread: the reactor (a later piece) is driven
+//! - A dedicated I/O or timer thread: the reactor (`src/reactor/`) is driven
 //!   by whichever worker is about to park, as Go's netpoller is.
 
 mod blocking;
