@@ -15,7 +15,9 @@ use crate::runtime::scheduler::Shared;
 ///
 /// The timer is armed on the runtime the future is created in (the global
 /// one outside any runtime) when it is first polled, and freed as soon as
-/// the future is dropped.
+/// the future is dropped. It never completes early; an idle runtime wakes
+/// for timers with a resolution of 1 ms (as tokio's), so timers due within
+/// the same millisecond fire together.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
