@@ -21,6 +21,7 @@ fn main() {
         blocking_calls().await;
         sync().await;
         networking().await;
+        seeing_inside().await;
     });
     own_runtime();
     println!("\ndone.");
@@ -444,6 +445,64 @@ async fn networking() {
     println!(
         "  echo server on {addr}: 10 clients x 1,000 round trips in {:?}",
         start.elapsed()
+    );
+}
+
+/// Go's goroutine dump, runtime metrics and the blocking monitor.
+async fn seeing_inside() {
+    println!("\n## seeing inside: dump, metrics, blocking monitor");
+    let (tx, rx) = gorun::chan::<u32>(0);
+    let wg = gorun::sync::WaitGroup::new();
+    wg.add(1);
+    let receiver = gorun::spawn(async move { rx.recv().await });
+    let waiter = {
+        let wg = wg.clone();
+        gorun::spawn(async move { wg.wait().await })
+    };
+    let sleeper = gorun::spawn(gorun::sleep(std::time::Duration::from_millis(50)));
+    // Let the three tasks reach their waits, then dump them.
+    while gorun::dump()
+        .tasks()
+        .iter()
+        .filter(|t| matches!(t.state, gorun::debug::TaskState::Waiting(_)))
+        .count()
+        < 3
+    {
+        gorun::yield_now().await;
+    }
+    for line in gorun::dump().to_string().lines() {
+        println!("  | {line}");
+    }
+    tx.send(1).await.unwrap();
+    wg.done();
+    receiver.await.unwrap();
+    waiter.await.unwrap();
+    sleeper.await.unwrap();
+    let m = gorun::metrics();
+    println!(
+        "  metrics: {} tasks spawned, {} polls, {} steals, {} LIFO hits, {} parks, {} timers armed",
+        m.tasks_spawned, m.polls, m.steals, m.lifo_hits, m.parks, m.timers_armed
+    );
+    // A task that blocks its worker is reported (on stderr by default) and
+    // the runtime keeps running other tasks meanwhile.
+    let rt = gorun::Runtime::builder()
+        .workers(1)
+        .blocking_threshold(Some(std::time::Duration::from_millis(20)))
+        .on_blocking(|report| println!("  monitor: {report}"))
+        .build()
+        .unwrap();
+    let blocker = rt.spawn(async { std::thread::sleep(std::time::Duration::from_millis(100)) });
+    let other = rt.spawn(async { "ran while the only worker was blocked" });
+    println!(
+        "  {}",
+        gorun::spawn_blocking(move || rt.block_on(other))
+            .await
+            .unwrap()
+            .unwrap()
+    );
+    drop(blocker);
+    println!(
+        "  (and `run`/`block_on` panic with \"all goroutines are asleep - deadlock!\" and a dump instead of hanging)"
     );
 }
 

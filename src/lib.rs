@@ -150,6 +150,7 @@ mod reactor;
 
 pub mod chan;
 pub mod context;
+pub mod debug;
 pub use chan::{chan, Receiver, SendError, Sender, TryRecvError, TrySendError};
 pub use context::{CancelCauseFunc, CancelFunc, Context, ContextError};
 pub mod io;
@@ -159,9 +160,10 @@ pub mod select;
 pub use select::Select;
 pub mod sync;
 mod task;
+pub mod testing;
 pub mod time;
 
 pub use runtime::coop::consume_budget;
-pub use runtime::{num_goroutines, run, spawn, spawn_blocking, Builder, Runtime};
+pub use runtime::{dump, metrics, num_goroutines, run, spawn, spawn_blocking, Builder, Runtime};
 pub use task::{yield_now, JoinError, JoinHandle, TaskId};
 pub use time::{after, sleep, sleep_until, timeout};

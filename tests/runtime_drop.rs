@@ -105,7 +105,7 @@ fn a_waker_used_after_the_runtime_is_gone_drops_the_task() {
 
 #[cfg(target_os = "linux")]
 #[test]
-fn dropping_the_runtime_joins_its_worker_threads() {
+fn dropping_the_runtime_joins_its_worker_and_monitor_threads() {
     fn threads_named(prefix: &str) -> usize {
         std::fs::read_dir("/proc/self/task")
             .unwrap()
@@ -118,16 +118,17 @@ fn dropping_the_runtime_joins_its_worker_threads() {
         .thread_name("dropme")
         .build()
         .unwrap();
-    // A thread names itself once it starts running: wait for all three.
+    // Three workers and the blocking monitor. A thread names itself once
+    // it starts running: wait for all four.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while threads_named("dropme-") < 3 {
+    while threads_named("dropme-") < 4 {
         assert!(
             std::time::Instant::now() < deadline,
             "workers never started"
         );
         std::thread::sleep(Duration::from_millis(1));
     }
-    assert_eq!(threads_named("dropme-"), 3);
+    assert_eq!(threads_named("dropme-"), 4);
     drop(rt);
     assert_eq!(threads_named("dropme-"), 0);
 }

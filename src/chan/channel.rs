@@ -22,11 +22,15 @@ use std::collections::VecDeque;
 use std::panic::Location;
 use std::pin::Pin;
 use std::ptr::NonNull;
+use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
+use std::time::Instant;
 
 use super::error::{SendError, TryRecvError, TrySendError};
 use super::waiter::{Token, WaitQueue, Waiter, CLOSED, DONE, IDLE, WAITING};
 use crate::loom::sync::{Mutex, MutexGuard};
+use crate::task::wait::record;
+use crate::task::WaitReason;
 
 /// The most values a buffer reserves when the channel is made; beyond it the
 /// buffer grows on demand, so `chan(1 << 30)` used as a practically
@@ -71,6 +75,51 @@ struct State<T> {
     receivers: u32,
     /// Set by `close` or by the last `Sender` drop; never cleared.
     closed: bool,
+    /// For the channel of a timer (`after`, `Timer`, `Ticker`): when its
+    /// armed timer fires, so that a task waiting on it shows in the task
+    /// dump as sleeping until then. See [`TimerDue`]; six bytes, to fit in
+    /// the padding after the counters and `closed` (the channel stays one
+    /// allocation of 104 bytes).
+    timer_due: TimerDue,
+}
+
+/// When a timer channel's timer fires: milliseconds since [`due_epoch`],
+/// rounded up, plus one, in 48 little-endian bits (about 8,900 years); 0
+/// when no timer is armed (or the channel is not a timer's).
+#[derive(Clone, Copy)]
+struct TimerDue([u8; 6]);
+
+impl TimerDue {
+    /// No timer armed.
+    const NONE: TimerDue = TimerDue([0; 6]);
+
+    fn new(due: Option<Instant>) -> TimerDue {
+        let Some(due) = due else {
+            return TimerDue::NONE;
+        };
+        let since = due.saturating_duration_since(due_epoch());
+        let ms = since.as_nanos().div_ceil(1_000_000);
+        let ms = u64::try_from(ms).unwrap_or(u64::MAX).min((1 << 48) - 2) + 1;
+        let mut bytes = [0; 6];
+        bytes.copy_from_slice(&ms.to_le_bytes()[..6]);
+        TimerDue(bytes)
+    }
+
+    fn get(self) -> Option<Instant> {
+        let mut bytes = [0; 8];
+        bytes[..6].copy_from_slice(&self.0);
+        match u64::from_le_bytes(bytes) {
+            0 => None,
+            ms => Some(due_epoch() + std::time::Duration::from_millis(ms - 1)),
+        }
+    }
+}
+
+/// The instant [`TimerDue`] counts from: the first time a timer channel
+/// was armed.
+fn due_epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
 }
 
 impl<T> Channel<T> {
@@ -84,6 +133,7 @@ impl<T> Channel<T> {
                 senders: 1,
                 receivers: 1,
                 closed: false,
+                timer_due: TimerDue::NONE,
             }),
             cap,
             location,
@@ -111,6 +161,13 @@ impl<T> Channel<T> {
     /// Where the channel was made.
     pub(crate) fn location(&self) -> &'static Location<'static> {
         self.location
+    }
+
+    /// Marks this channel as a timer's, firing at `due` (`None`: not
+    /// armed), for the task dump: a task waiting to receive from it shows
+    /// as sleeping until `due` rather than as a channel receive.
+    pub(crate) fn set_timer_due(&self, due: Option<Instant>) {
+        self.lock().timer_due = TimerDue::new(due);
     }
 
     /// The number of buffered values.
@@ -214,6 +271,9 @@ impl<T> Channel<T> {
             WAITING => {
                 let state = self.lock();
                 if let Some(pending) = refresh_if_waiting(&state, waiter, cx) {
+                    record(WaitReason::ChanSend {
+                        chan: self.location,
+                    });
                     return pending;
                 }
                 drop(state);
@@ -257,6 +317,9 @@ impl<T> Channel<T> {
             waiter.set_waker(cx.waker());
             state.sendq.push_back(waiter);
         }
+        record(WaitReason::ChanSend {
+            chan: self.location,
+        });
         Poll::Pending
     }
 
@@ -286,6 +349,7 @@ impl<T> Channel<T> {
                             waiter.set_waker(cx.waker());
                             state.recvq.push_back(waiter);
                         }
+                        record(state.recv_reason(self.location));
                         Poll::Pending
                     }
                 }
@@ -293,6 +357,7 @@ impl<T> Channel<T> {
             WAITING => {
                 let state = self.lock();
                 if let Some(pending) = refresh_if_waiting(&state, waiter, cx) {
+                    record(state.recv_reason(self.location));
                     return pending;
                 }
                 drop(state);
@@ -428,6 +493,16 @@ impl<T> Channel<T> {
 }
 
 impl<T> State<T> {
+    /// What a task parked receiving from this channel waits on, for the
+    /// task dump: the timer of a timer channel, or else the channel, made
+    /// at `location`.
+    fn recv_reason(&self, location: &'static Location<'static>) -> WaitReason {
+        match self.timer_due.get() {
+            Some(until) => WaitReason::Sleep { until },
+            None => WaitReason::ChanRecv { chan: location },
+        }
+    }
+
     /// Moves `value` to the oldest parked receiver that can still take it.
     fn give_to_receiver(&mut self, mut value: T) -> Result<Option<Waker>, T> {
         // SAFETY: `self` is behind the channel lock, which owns `recvq`.

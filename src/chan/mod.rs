@@ -367,6 +367,13 @@ impl<T> Sender<T> {
     pub(crate) fn location(&self) -> &'static Location<'static> {
         self.chan.location()
     }
+
+    /// Marks the channel as a timer's that fires at `due` (`None`: not
+    /// armed), so that a task waiting to receive from it shows in the task
+    /// dump as sleeping until then.
+    pub(crate) fn set_timer_due(&self, due: Option<std::time::Instant>) {
+        self.chan.set_timer_due(due);
+    }
 }
 
 impl<T> Clone for Sender<T> {

@@ -94,6 +94,7 @@ use futures_core::FusedFuture;
 use pin_project_lite::pin_project;
 
 use crate::runtime::coop;
+use crate::task::{wait, WaitReason};
 
 mod after_func;
 mod error;
@@ -762,9 +763,15 @@ impl Done<'_> {
     /// Polls without spending budget (for [`Run`]).
     fn poll_unbudgeted(&mut self, cx: &mut TaskContext<'_>) -> Poll<()> {
         match self.node {
-            None => Poll::Pending,
+            None => {
+                wait::record(WaitReason::Context);
+                Poll::Pending
+            }
             Some(node) => {
-                ready!(node.poll_done(&mut self.key, cx));
+                if node.poll_done(&mut self.key, cx).is_pending() {
+                    wait::record(WaitReason::Context);
+                    return Poll::Pending;
+                }
                 // Drained by the cancel: nothing to unregister any more.
                 self.key = None;
                 Poll::Ready(())
@@ -785,6 +792,7 @@ impl Future for Done<'_> {
         let this = self.get_mut();
         if this.node.is_none() {
             // Never done, so nothing to wait for and no budget to spend.
+            wait::record(WaitReason::Context);
             return Poll::Pending;
         }
         let spent = ready!(coop::poll_proceed(cx));
@@ -863,7 +871,16 @@ impl<F: Future> Future for Run<'_, F> {
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        ready!(this.done.poll_unbudgeted(cx));
+        // For the task dump, the inner future's reason wins over the
+        // context's (as in `timeout`, the context only bounds the wait);
+        // `Context` shows when the inner future recorded nothing. Set aside
+        // the inner reason while `done` records its own, then put it back.
+        let inner = wait::take();
+        let done = this.done.poll_unbudgeted(cx);
+        if let Some(reason) = inner {
+            wait::record(reason);
+        }
+        ready!(done);
         let err = this.done.err().expect("a done context has an error");
         Poll::Ready(Err(err))
     }

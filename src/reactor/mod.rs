@@ -20,7 +20,7 @@ pub(crate) mod timers;
 
 use std::io;
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -63,6 +63,15 @@ pub(crate) struct Reactor {
     pub(crate) timers: Timers,
     /// Number of registered sources, readable without a lock.
     num_sources: AtomicUsize,
+    /// Returns from `Poller::wait` that blocked, for the metrics. Written
+    /// by the driver only.
+    wakeups: AtomicU64,
+    /// Set while a driver handles what its poll found, from the end of the
+    /// wait until the last timer callback returned. The driver counts as
+    /// parked meanwhile, so the deadlock detector must know it may still
+    /// wake tasks or arm timers. It is set before a timer leaves the store,
+    /// so a detector that sees the store empty then sees `busy`.
+    busy: AtomicBool,
 }
 
 impl Reactor {
@@ -78,6 +87,8 @@ impl Reactor {
             polling: AtomicBool::new(false),
             timers: Timers::new(shards),
             num_sources: AtomicUsize::new(0),
+            wakeups: AtomicU64::new(0),
+            busy: AtomicBool::new(false),
         })
     }
 
@@ -158,6 +169,11 @@ impl Reactor {
         }
     }
 
+    /// Blocking waits in the OS poller that returned so far.
+    pub(crate) fn wakeups(&self) -> u64 {
+        self.wakeups.load(Relaxed)
+    }
+
     /// Whether a worker is blocked in `poll` now.
     pub(crate) fn is_polling(&self) -> bool {
         self.polling.load(SeqCst)
@@ -204,8 +220,12 @@ impl Reactor {
             &mut events,
             if block { timeout } else { Some(Duration::ZERO) },
         );
+        // Before any timer leaves the store (see `busy`).
+        self.busy.store(true, SeqCst);
         self.polling.store(false, SeqCst);
         if block {
+            // Only the driver (holding `events`) writes this counter.
+            self.wakeups.store(self.wakeups.load(Relaxed) + 1, Relaxed);
             after_wait();
         }
         let mut wakers = Vec::new();
@@ -223,10 +243,17 @@ impl Reactor {
                 }
             }
         }
-        drop(events);
         wakers.into_iter().for_each(Waker::wake);
         self.fire_timers(Instant::now());
+        // Still holding the role: nobody else sets `busy` meanwhile.
+        self.busy.store(false, SeqCst);
+        drop(events);
         true
+    }
+
+    /// Whether a driver is polling or running what it found (see `busy`).
+    pub(crate) fn is_busy(&self) -> bool {
+        self.busy.load(SeqCst)
     }
 
     /// Runs the actions of every timer that expired by `now`.

@@ -99,6 +99,7 @@ impl Source {
         drop(waiters);
         stale.into_iter().for_each(Waker::wake);
         arm()?;
+        crate::task::wait::record(crate::task::WaitReason::Io);
         Poll::Pending
     }
 

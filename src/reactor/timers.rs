@@ -106,6 +106,19 @@ impl Timers {
         }
     }
 
+    /// Timers armed so far (every insert takes a sequence number).
+    pub(crate) fn armed(&self) -> u64 {
+        self.shards.iter().map(|s| s.lock().unwrap().next_seq).sum()
+    }
+
+    /// Timers pending now.
+    pub(crate) fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap().timers.len())
+            .sum()
+    }
+
     /// Cancels a timer. Returns its action if it had not fired yet.
     pub(crate) fn remove(&self, key: TimerKey) -> Option<Action> {
         let mut s = self.shards[key.shard].lock().unwrap();

@@ -39,6 +39,17 @@ struct State {
     shutdown: bool,
     /// Handles of exited-or-running threads, joined on shutdown.
     handles: Vec<thread::JoinHandle<()>>,
+    /// The tasks running now, for the task dump.
+    running: Vec<Running>,
+}
+
+/// A blocking task that is running, as the dump shows it.
+#[derive(Clone, Copy)]
+pub(crate) struct Running {
+    pub(crate) id: crate::task::TaskId,
+    pub(crate) location: &'static std::panic::Location<'static>,
+    /// `TaskStatus::spawned_ms`.
+    pub(crate) spawned_ms: u32,
 }
 
 /// See the module docs.
@@ -59,6 +70,7 @@ impl BlockingPool {
                 idle: 0,
                 shutdown: false,
                 handles: Vec::new(),
+                running: Vec::new(),
             }),
             condvar: Condvar::new(),
             max_threads,
@@ -100,14 +112,28 @@ impl BlockingPool {
         }
     }
 
-    /// The loop of a blocking thread.
-    pub(crate) fn run_thread(&self) {
+    /// The loop of a blocking thread. `after_task` runs after each task,
+    /// outside the lock.
+    pub(crate) fn run_thread(&self, after_task: impl Fn()) {
         let mut state = self.state.lock().unwrap();
         loop {
             if let Some(runnable) = state.queue.pop_front() {
+                let meta = runnable.metadata();
+                let id = meta.id;
+                state.running.push(Running {
+                    id,
+                    location: meta.location,
+                    spawned_ms: meta.status.spawned_ms(),
+                });
                 drop(state);
                 // Panics are caught inside the task (`task::Guarded`).
                 runnable.run();
+                state = self.state.lock().unwrap();
+                if let Some(i) = state.running.iter().position(|r| r.id == id) {
+                    state.running.swap_remove(i);
+                }
+                drop(state);
+                after_task();
                 state = self.state.lock().unwrap();
                 continue;
             }
@@ -123,6 +149,26 @@ impl BlockingPool {
             }
         }
         state.threads -= 1;
+    }
+
+    /// The tasks running now.
+    pub(crate) fn running(&self) -> Vec<Running> {
+        self.state.lock().unwrap().running.clone()
+    }
+
+    /// The number of pool threads, if all of them are idle and nothing is
+    /// queued; `None` if the pool is doing anything.
+    pub(crate) fn idle_threads(&self) -> Option<usize> {
+        let state = self.state.lock().unwrap();
+        // `running`, not `idle`: a thread that has finished its task (and
+        // is about to wait) counts as idle already, so the deadlock check
+        // that `after_task` may trigger sees the pool at rest.
+        (state.queue.is_empty() && state.running.is_empty()).then_some(state.threads)
+    }
+
+    /// Whether the pool runs or queues any task.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.idle_threads().is_some()
     }
 
     /// Drops the tasks that have not started and waits for the running

@@ -3,7 +3,10 @@
 use std::fmt;
 use std::io;
 use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::Duration;
 
+use super::monitor::{BlockingHook, BlockingReport, DEFAULT_BLOCKING_THRESHOLD};
 use super::{blocking, coop, Config, Runtime};
 
 /// The environment variable that overrides the default number of workers,
@@ -26,6 +29,9 @@ pub struct Builder {
     budget: u32,
     thread_name: String,
     max_blocking_threads: usize,
+    blocking_threshold: Option<Duration>,
+    on_blocking: Option<BlockingHook>,
+    detect_deadlocks: bool,
 }
 
 impl fmt::Debug for Builder {
@@ -35,6 +41,9 @@ impl fmt::Debug for Builder {
             .field("budget", &self.budget)
             .field("thread_name", &self.thread_name)
             .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("blocking_threshold", &self.blocking_threshold)
+            .field("on_blocking", &self.on_blocking.as_ref().map(|_| ".."))
+            .field("detect_deadlocks", &self.detect_deadlocks)
             .finish()
     }
 }
@@ -60,7 +69,73 @@ impl Builder {
             budget: coop::DEFAULT_BUDGET,
             thread_name: "gorun-worker".to_owned(),
             max_blocking_threads: blocking::DEFAULT_MAX_THREADS,
+            blocking_threshold: Some(DEFAULT_BLOCKING_THRESHOLD),
+            on_blocking: None,
+            detect_deadlocks: true,
         }
+    }
+
+    /// How long a task may hold a worker in one poll before the runtime's
+    /// monitor reports it (default 100 ms; `None` turns the monitor off).
+    ///
+    /// Like Go's `sysmon`, the monitor also keeps the runtime going while
+    /// the task blocks: it wakes an idle worker to take the blocked
+    /// worker's queue and, when every worker is blocked, starts a
+    /// replacement worker (up to one per worker) that runs until a blocked
+    /// one returns. Each task is reported once, to standard error or to
+    /// the [`on_blocking`](Builder::on_blocking) hook.
+    ///
+    /// # Panics
+    /// If the threshold is zero.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = gorun::Runtime::builder()
+    ///     .blocking_threshold(Some(Duration::from_millis(20)))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn blocking_threshold(mut self, threshold: Option<Duration>) -> Builder {
+        assert!(
+            threshold != Some(Duration::ZERO),
+            "Builder::blocking_threshold: the threshold must be positive (None turns the monitor off)"
+        );
+        self.blocking_threshold = threshold;
+        self
+    }
+
+    /// Calls `hook` instead of printing to standard error when the monitor
+    /// finds a task holding a worker past the
+    /// [`blocking_threshold`](Builder::blocking_threshold). The hook runs on
+    /// the monitor's thread.
+    ///
+    /// ```
+    /// let rt = gorun::Runtime::builder()
+    ///     .on_blocking(|report| eprintln!("slow task: {report}"))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn on_blocking(
+        mut self,
+        hook: impl Fn(&BlockingReport) + Send + Sync + 'static,
+    ) -> Builder {
+        self.on_blocking = Some(Arc::new(hook));
+        self
+    }
+
+    /// Whether `block_on` panics with `all goroutines are asleep -
+    /// deadlock!` and a task dump when nothing can make progress (default
+    /// `true`; see [`Runtime::block_on`] for when it fires).
+    ///
+    /// ```
+    /// let rt = gorun::Runtime::builder().detect_deadlocks(false).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn detect_deadlocks(mut self, on: bool) -> Builder {
+        self.detect_deadlocks = on;
+        self
     }
 
     /// Sets the number of worker threads (Go's `GOMAXPROCS`). This takes
@@ -150,6 +225,9 @@ impl Builder {
             budget: self.budget,
             max_blocking_threads: self.max_blocking_threads,
             thread_name: self.thread_name,
+            blocking_threshold: self.blocking_threshold,
+            on_blocking: self.on_blocking,
+            detect_deadlocks: self.detect_deadlocks,
         })
     }
 }

@@ -64,6 +64,7 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Spent> {
     BUDGET.with(|b| {
         let left = b.get();
         if left == 0 {
+            exhausted();
             cx.waker().wake_by_ref();
             Poll::Pending
         } else {
@@ -79,6 +80,24 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Spent> {
 ///
 /// Dropping it without calling [`Spent::made_progress`] gives the unit back:
 /// an operation that ends up `Pending` costs nothing.
+/// Counts a yield forced by a spent budget (cold: once per budget).
+#[cold]
+fn exhausted() {
+    super::trace::budget_exhausted();
+    super::context::with_current(|shared| {
+        super::context::with_worker(|w| match w {
+            Some(w) => w.stats().budget_yields.incr(),
+            None => {
+                if let Some(shared) = shared {
+                    shared
+                        .external_budget_yields
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        })
+    });
+}
+
 #[must_use = "call made_progress() once the operation completes"]
 pub(crate) struct Spent {
     refund: bool,

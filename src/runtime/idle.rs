@@ -31,6 +31,14 @@ const SEARCH_MASK: usize = (1 << UNPARK_SHIFT) - 1;
 /// The number of unparked workers lives above this bit.
 const UNPARK_SHIFT: usize = 16;
 
+/// What `transition_worker_to_parked` found.
+pub(crate) struct Parked {
+    /// The worker was the last searcher (rule 4).
+    pub(crate) last_searcher: bool,
+    /// It was the last unparked worker: all are parked now.
+    pub(crate) all_parked: bool,
+}
+
 /// See the module docs.
 pub(crate) struct Idle {
     /// `unparked << UNPARK_SHIFT | searching`.
@@ -78,14 +86,23 @@ impl Idle {
         searching(prev) == 1
     }
 
-    /// Rule 4: records worker `index` as parked. Returns whether it was the
-    /// last searcher, in which case the caller must look for work once more.
-    pub(crate) fn transition_worker_to_parked(&self, index: usize, was_searching: bool) -> bool {
+    /// Rule 4: records worker `index` as parked. If it was the last
+    /// searcher (`Parked::last_searcher`), the caller must look for work
+    /// once more.
+    pub(crate) fn transition_worker_to_parked(&self, index: usize, was_searching: bool) -> Parked {
         let mut sleepers = self.sleepers.lock().unwrap();
         let dec = (1 << UNPARK_SHIFT) | usize::from(was_searching);
         let prev = self.state.fetch_sub(dec, SeqCst);
         sleepers.push(index);
-        was_searching && searching(prev) == 1
+        Parked {
+            last_searcher: was_searching && searching(prev) == 1,
+            all_parked: unparked(prev) == 1,
+        }
+    }
+
+    /// Whether every worker is parked right now.
+    pub(crate) fn all_parked(&self) -> bool {
+        unparked(self.state.fetch_add(0, SeqCst)) == 0
     }
 
     /// Rule 2: picks a parked worker to wake for new work, if one should be
@@ -159,7 +176,7 @@ mod loom_tests {
                     if queue.load(SeqCst) > 0 {
                         return true;
                     }
-                    let last = idle.transition_worker_to_parked(0, true);
+                    let last = idle.transition_worker_to_parked(0, true).last_searcher;
                     // Rule 4: the last searcher looks once more.
                     last && queue.load(SeqCst) > 0
                 })

@@ -21,6 +21,8 @@ struct State {
     /// Set by `close` once the runtime has dropped all its tasks: a push
     /// after that hands the task back to be dropped.
     closed: bool,
+    /// Tasks pushed so far, for the metrics.
+    pushed: u64,
 }
 
 /// The global queue. See the module docs.
@@ -37,6 +39,7 @@ impl Injector {
             state: Mutex::new(State {
                 queue: VecDeque::new(),
                 closed: false,
+                pushed: 0,
             }),
             len: AtomicUsize::new(0),
         }
@@ -55,15 +58,22 @@ impl Injector {
             return Err(runnable);
         }
         state.queue.push_back(runnable);
+        state.pushed += 1;
         self.len.store(state.queue.len(), SeqCst);
         Ok(())
     }
 
+    /// Tasks pushed so far.
+    pub(crate) fn pushed(&self) -> u64 {
+        self.state.lock().unwrap().pushed
+    }
+
     pub(crate) fn push_batch(&self, batch: impl Iterator<Item = Runnable<TaskMeta>>) {
         let mut state = self.state.lock().unwrap();
-        let queue = &mut state.queue;
-        queue.extend(batch);
-        self.len.store(queue.len(), SeqCst);
+        let before = state.queue.len();
+        state.queue.extend(batch);
+        state.pushed += (state.queue.len() - before) as u64;
+        self.len.store(state.queue.len(), SeqCst);
     }
 
     /// Takes the oldest task.

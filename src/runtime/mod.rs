@@ -31,13 +31,18 @@ mod blocking;
 pub(crate) mod builder;
 mod context;
 pub(crate) mod coop;
+mod deadlock;
+pub(crate) mod dump;
 mod idle;
 mod injector;
+pub(crate) mod metrics;
+pub(crate) mod monitor;
 pub(crate) mod padded;
 mod park;
 mod queue;
 pub(crate) mod scheduler;
 mod tasks;
+pub(crate) mod trace;
 pub(crate) mod worker;
 
 use std::fmt;
@@ -45,18 +50,21 @@ use std::future::Future;
 use std::io;
 use std::pin::pin;
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
+use std::task::{Context, Poll, Waker};
+use std::thread;
 
 pub use builder::{Builder, MAXPROCS_ENV};
+pub use dump::{Dump, RootRecord, TaskRecord};
+pub use metrics::{Metrics, WorkerMetrics};
+pub use monitor::BlockingReport;
 pub(crate) use tasks::{Slot, NO_SLOT};
 
 use crate::task::{self, JoinHandle};
 use scheduler::Shared;
+use std::sync::atomic::Ordering::SeqCst;
 use worker::Worker;
 
 /// Settings fixed when a runtime is built.
-#[derive(Clone, Debug)]
 pub(crate) struct Config {
     /// Number of worker threads.
     pub(crate) workers: usize,
@@ -66,6 +74,13 @@ pub(crate) struct Config {
     pub(crate) max_blocking_threads: usize,
     /// Prefix of the runtime's thread names.
     pub(crate) thread_name: String,
+    /// Poll length past which the monitor reports a task; `None`: no
+    /// monitor.
+    pub(crate) blocking_threshold: Option<std::time::Duration>,
+    /// Where blocking reports go (else standard error).
+    pub(crate) on_blocking: Option<monitor::BlockingHook>,
+    /// Whether `block_on` reports deadlocks.
+    pub(crate) detect_deadlocks: bool,
 }
 
 #[cfg(all(test, loom))]
@@ -77,6 +92,9 @@ impl Config {
             budget: coop::DEFAULT_BUDGET,
             max_blocking_threads: 1,
             thread_name: "loom".to_owned(),
+            blocking_threshold: None,
+            on_blocking: None,
+            detect_deadlocks: false,
         }
     }
 }
@@ -106,6 +124,7 @@ impl Config {
 pub struct Runtime {
     shared: Arc<Shared>,
     threads: Vec<thread::JoinHandle<()>>,
+    monitor: Option<thread::JoinHandle<()>>,
 }
 
 impl fmt::Debug for Runtime {
@@ -150,6 +169,7 @@ impl Runtime {
         let mut runtime = Runtime {
             shared,
             threads: Vec::with_capacity(workers),
+            monitor: None,
         };
         for index in 0..workers {
             let shared = runtime.shared.clone();
@@ -157,6 +177,20 @@ impl Runtime {
                 .name(format!("{thread_name}-{index}"))
                 .spawn(move || Worker::new(shared, index).run())?;
             runtime.threads.push(thread);
+        }
+        if let Some(threshold) = runtime.shared.config.blocking_threshold {
+            let shared = runtime.shared.clone();
+            runtime.shared.monitor.running.store(true, SeqCst);
+            let thread = thread::Builder::new()
+                .name(format!("{thread_name}-monitor"))
+                .spawn(move || monitor::run(shared, threshold));
+            match thread {
+                Ok(thread) => runtime.monitor = Some(thread),
+                Err(e) => {
+                    runtime.shared.monitor.running.store(false, SeqCst);
+                    return Err(e);
+                }
+            }
         }
         Ok(runtime)
     }
@@ -234,6 +268,32 @@ impl Runtime {
     pub fn num_goroutines(&self) -> usize {
         self.shared.tasks.live()
     }
+
+    /// A dump of this runtime's tasks: see [`Dump`](crate::debug::Dump).
+    ///
+    /// ```
+    /// let rt = gorun::Runtime::new().unwrap();
+    /// let (_tx, rx) = gorun::chan::<()>(0);
+    /// let h = rt.spawn(async move { rx.recv().await });
+    /// while rt.dump().tasks().is_empty() {
+    ///     std::thread::yield_now();
+    /// }
+    /// assert_eq!(rt.dump().tasks()[0].id, h.id());
+    /// ```
+    pub fn dump(&self) -> Dump {
+        Dump::collect(&self.shared)
+    }
+
+    /// A snapshot of this runtime's counters: see
+    /// [`Metrics`](crate::debug::Metrics).
+    ///
+    /// ```
+    /// let rt = gorun::Runtime::builder().workers(3).build().unwrap();
+    /// assert_eq!(rt.metrics().per_worker.len(), 3);
+    /// ```
+    pub fn metrics(&self) -> Metrics {
+        self.shared.metrics()
+    }
 }
 
 impl Drop for Runtime {
@@ -245,11 +305,12 @@ impl Drop for Runtime {
             );
         }
         self.shared.begin_shutdown();
-        for thread in self.threads.drain(..) {
+        for thread in self.threads.drain(..).chain(self.monitor.take()) {
             // A worker never panics (tasks' panics are caught), so `join`
             // fails only if the thread was killed; nothing to recover.
             let _ = thread.join();
         }
+        self.shared.monitor.join_spares();
         self.shared.drop_all_tasks();
     }
 }
@@ -339,6 +400,39 @@ pub fn num_goroutines() -> usize {
         .unwrap_or_else(|| global().num_goroutines())
 }
 
+/// A dump of every task (Go's goroutine dump): of the current runtime
+/// inside one, else of the global runtime. See
+/// [`Dump`](crate::debug::Dump); print it with `{}`.
+///
+/// ```
+/// gorun::run(async {
+///     let h = gorun::spawn(gorun::sleep(std::time::Duration::from_millis(50)));
+///     gorun::yield_now().await;
+///     println!("{}", gorun::dump());
+///     h.await.unwrap();
+/// });
+/// ```
+pub fn dump() -> Dump {
+    context::with_current(|shared| shared.map(|s| Dump::collect(s)))
+        .unwrap_or_else(|| global().dump())
+}
+
+/// A snapshot of the runtime's counters (Go's `runtime/metrics`): of the
+/// current runtime inside one, else of the global runtime. See
+/// [`Metrics`](crate::debug::Metrics).
+///
+/// ```
+/// gorun::run(async {
+///     let before = gorun::metrics();
+///     gorun::spawn(async {}).await.unwrap();
+///     assert!(gorun::metrics().tasks_spawned > before.tasks_spawned);
+/// });
+/// ```
+pub fn metrics() -> Metrics {
+    context::with_current(|shared| shared.map(|s| s.metrics()))
+        .unwrap_or_else(|| global().metrics())
+}
+
 /// Runs a blocking function on the runtime's blocking thread pool, so it
 /// does not hold up the workers, and returns a [`JoinHandle`] for its
 /// result: what Go does implicitly for a goroutine in a blocking syscall.
@@ -368,19 +462,6 @@ pub(crate) fn current_or_global() -> Arc<Shared> {
     context::with_current(|shared| shared.cloned()).unwrap_or_else(|| global().shared.clone())
 }
 
-/// Wakes the thread blocked in `block_on`.
-struct ThreadWaker(Thread);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
 #[track_caller]
 fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
     if context::is_worker_thread() {
@@ -398,14 +479,53 @@ fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
         );
     }
     let _enter = context::enter_block_on(shared);
-    let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+    let root = Arc::new(deadlock::Root::new(std::panic::Location::caller()));
+    shared.roots.add(root.clone());
+    /// Takes the root out of the runtime's list, however `block_on` ends.
+    struct Leave<'a>(&'a Shared, &'a Arc<deadlock::Root>);
+    impl Drop for Leave<'_> {
+        fn drop(&mut self) {
+            self.0.roots.remove(self.1);
+        }
+    }
+    let _leave = Leave(shared, &root);
+    let waker = Waker::from(root.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     let budget = shared.config.budget;
     loop {
+        root.clear_woken();
+        root.status.set_running();
+        crate::task::wait::clear();
         if let Poll::Ready(output) = coop::with_budget(budget, || future.as_mut().poll(&mut cx)) {
             return output;
         }
-        thread::park();
+        root.status.set_waiting(crate::task::wait::take());
+        sleep_until_woken(shared, &root);
     }
+}
+
+/// Parks a `block_on` thread until its future's waker is called, checking
+/// for a deadlock (see `deadlock.rs`) whenever it would sleep.
+fn sleep_until_woken(shared: &Shared, root: &deadlock::Root) {
+    shared.roots.set_waiting(root, true);
+    let mut pause = None;
+    while !root.was_woken() {
+        match deadlock::check(shared) {
+            deadlock::Verdict::Live => {
+                pause = None;
+                thread::park();
+            }
+            deadlock::Verdict::Unsure => {
+                let d = deadlock::next_pause(pause);
+                pause = Some(d);
+                thread::park_timeout(d);
+            }
+            deadlock::Verdict::Deadlock(dump) => {
+                shared.roots.set_waiting(root, false);
+                panic!("{}\n\n{dump}", deadlock::MESSAGE);
+            }
+        }
+    }
+    shared.roots.set_waiting(root, false);
 }

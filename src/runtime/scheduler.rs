@@ -15,18 +15,22 @@
 //! if no worker is searching (see `idle.rs`). The LIFO slot is not offered
 //! to thieves immediately, so filling it wakes nobody.
 
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::Arc;
 
 use async_task::Runnable;
 
 use super::blocking::BlockingPool;
+use super::deadlock::Roots;
 use super::idle::Idle;
 use super::injector::Injector;
+use super::metrics::{Metrics, WorkerStats};
+use super::monitor::Monitor;
 use super::padded::CachePadded;
 use super::park::Parker;
 use super::queue::LocalQueue;
 use super::tasks::TaskTable;
+use super::worker::Worker;
 use super::{context, Config};
 use crate::reactor::Reactor;
 use crate::task::TaskMeta;
@@ -34,12 +38,27 @@ use crate::task::TaskMeta;
 /// Everything the workers of one runtime share. Aligned so the `Arc`'s
 /// reference counts (touched by every spawn) do not share a cache line
 /// with the read-mostly fields.
+///
+/// Per-worker arrays have a *slot* for each of the `N` workers and then
+/// `N` more for spare workers (`monitor.rs`), which exist only while
+/// workers are blocked.
 #[repr(align(128))]
 pub(crate) struct Shared {
-    /// One run queue per worker.
+    /// One run queue per worker slot.
     pub(crate) queues: Box<[CachePadded<LocalQueue>]>,
-    /// One parker per worker.
+    /// One parker per worker slot.
     pub(crate) parkers: Box<[CachePadded<Parker>]>,
+    /// Counters and the current poll, per worker slot.
+    pub(crate) stats: Box<[CachePadded<WorkerStats>]>,
+    /// Tasks spawned from threads that are not workers.
+    external_spawned: AtomicU64,
+    /// Budget-forced yields outside workers (`block_on` roots).
+    pub(crate) external_budget_yields: AtomicU64,
+    /// The blocking monitor's state and the spare workers.
+    pub(crate) monitor: Monitor,
+    /// The futures in `block_on` calls, for the deadlock detector and the
+    /// dump.
+    pub(crate) roots: Roots,
     /// The global queue.
     pub(crate) injector: Injector,
     /// Who is parked and who is searching.
@@ -59,15 +78,19 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(config: Config) -> std::io::Result<Shared> {
         let workers = config.workers;
+        let slots = 2 * workers;
         Ok(Shared {
-            queues: (0..workers)
-                .map(|_| CachePadded(LocalQueue::new()))
-                .collect(),
-            parkers: (0..workers).map(|_| CachePadded(Parker::new())).collect(),
+            queues: (0..slots).map(|_| CachePadded(LocalQueue::new())).collect(),
+            parkers: (0..slots).map(|_| CachePadded(Parker::new())).collect(),
+            stats: (0..slots).map(|_| CachePadded::default()).collect(),
+            external_spawned: AtomicU64::new(0),
+            external_budget_yields: AtomicU64::new(0),
+            monitor: Monitor::new(workers),
+            roots: Roots::default(),
             injector: Injector::new(),
             idle: Idle::new(workers),
-            tasks: TaskTable::new(workers),
-            reactor: Reactor::new(workers + 1)?,
+            tasks: TaskTable::new(slots),
+            reactor: Reactor::new(slots + 1)?,
             blocking: BlockingPool::new(config.max_blocking_threads, config.thread_name.clone()),
             shutdown: AtomicBool::new(false),
             config,
@@ -76,6 +99,43 @@ impl Shared {
 
     pub(crate) fn is_shutdown(&self) -> bool {
         self.shutdown.load(SeqCst)
+    }
+
+    /// How many rings a thief looks at: the workers', and the spares' too
+    /// while any spare runs.
+    #[inline]
+    pub(crate) fn victims(&self) -> usize {
+        if self.monitor.spares_alive.load(Relaxed) == 0 {
+            self.config.workers
+        } else {
+            self.queues.len()
+        }
+    }
+
+    /// Counts a spawn, on `worker`'s counters or the external one.
+    #[inline]
+    pub(crate) fn count_spawn(&self, worker: Option<&Worker>) {
+        match worker {
+            Some(w) => w.stats().spawned.incr(),
+            None => {
+                self.external_spawned.fetch_add(1, Relaxed);
+            }
+        }
+    }
+
+    /// A snapshot of the runtime's counters.
+    pub(crate) fn metrics(&self) -> Metrics {
+        let mut m = Metrics::collect(self.config.workers, &self.stats);
+        m.tasks_spawned += self.external_spawned.load(Relaxed);
+        m.budget_yields += self.external_budget_yields.load(Relaxed);
+        m.tasks_alive = self.tasks.live();
+        m.injector_pushes = self.injector.pushed();
+        m.timers_armed = self.reactor.timers.armed();
+        m.timers_pending = self.reactor.timers.len();
+        m.reactor_wakeups = self.reactor.wakeups();
+        m.blocking_reports = self.monitor.reports.load(Relaxed);
+        m.spare_workers_started = self.monitor.spares_started.load(Relaxed);
+        m
     }
 
     /// The index of the current thread's worker if it belongs to this
@@ -120,8 +180,17 @@ impl Shared {
             let shared = this.clone();
             std::thread::Builder::new()
                 .name(name)
-                .spawn(move || shared.blocking.run_thread())
+                .spawn(move || shared.blocking.run_thread(|| shared.after_blocking_task()))
         });
+    }
+
+    /// After a `spawn_blocking` task returns: if that left the whole
+    /// runtime idle, a waiting `block_on` must look for a deadlock again
+    /// (no worker parking will tell it).
+    fn after_blocking_task(&self) {
+        if self.idle.all_parked() {
+            self.roots.all_workers_idle(self);
+        }
     }
 
     /// Wakes a parked worker if work is waiting and nobody is searching.
@@ -140,6 +209,7 @@ impl Shared {
     /// Tells every worker to stop and wakes them.
     pub(crate) fn begin_shutdown(&self) {
         self.shutdown.store(true, SeqCst);
+        self.monitor.shutdown();
         for parker in self.parkers.iter() {
             parker.unpark(&self.reactor);
         }

@@ -26,6 +26,7 @@ use std::sync::Mutex;
 use std::task::Waker;
 
 use super::padded::CachePadded;
+use crate::task::TaskMeta;
 
 /// A registry position, packed as `shard << 32 | key`. Bit 63 is never
 /// set, so a slot fits beside a flag in one atomic (`TaskMeta::state`).
@@ -42,12 +43,19 @@ struct Shard {
     next_free: usize,
 }
 
-/// 16 bytes: `Vacant`'s index fits beside the niche of the waker's
-/// vtable pointer.
+/// 24 bytes: a waker and the task's metadata; `Vacant`'s index fits
+/// beside the niche of the waker's vtable pointer.
 enum Entry {
-    Occupied(Waker),
+    /// The metadata pointer stays valid while the entry is occupied: the
+    /// waker holds a reference to the task, and async-task frees the
+    /// metadata only with the task's allocation.
+    Occupied(Waker, *const TaskMeta),
     Vacant(usize),
 }
+
+// SAFETY: `TaskMeta` is `Sync`, and the pointer is only dereferenced while
+// the entry (and so the waker's reference to the task) is alive.
+unsafe impl Send for Entry {}
 
 /// See the module docs.
 pub(crate) struct TaskTable {
@@ -98,19 +106,26 @@ impl TaskTable {
         sum.max(0) as usize
     }
 
-    /// Records a waiting task's waker; returns where.
-    pub(crate) fn register(&self, shard: Option<usize>, waker: Waker) -> Slot {
+    /// Records a waiting task's waker and metadata; returns where.
+    ///
+    /// `meta` must be the metadata of the task `waker` wakes.
+    pub(crate) fn register(
+        &self,
+        shard: Option<usize>,
+        waker: Waker,
+        meta: *const TaskMeta,
+    ) -> Slot {
         let shard_index = shard.unwrap_or(self.external());
         let mut shard = self.waiting[shard_index].lock().unwrap();
         let key = shard.next_free;
-        let entry = Entry::Occupied(waker);
+        let entry = Entry::Occupied(waker, meta);
         if key == shard.entries.len() {
             shard.entries.push(entry);
             shard.next_free = key + 1;
         } else {
             match std::mem::replace(&mut shard.entries[key], entry) {
                 Entry::Vacant(next_free) => shard.next_free = next_free,
-                Entry::Occupied(_) => unreachable!("free list points at an occupied entry"),
+                Entry::Occupied(..) => unreachable!("free list points at an occupied entry"),
             }
         }
         ((shard_index as u64) << 32) | key as u64
@@ -126,14 +141,14 @@ impl TaskTable {
     pub(crate) fn unregister(&self, slot: Slot) -> Option<Waker> {
         let (shard_index, key) = ((slot >> 32) as usize, slot as u32 as usize);
         let mut shard = self.waiting[shard_index].lock().unwrap();
-        if !matches!(shard.entries.get(key), Some(Entry::Occupied(_))) {
+        if !matches!(shard.entries.get(key), Some(Entry::Occupied(..))) {
             return None;
         }
         let next_free = shard.next_free;
         let old = std::mem::replace(&mut shard.entries[key], Entry::Vacant(next_free));
         shard.next_free = key;
         match old {
-            Entry::Occupied(waker) => Some(waker),
+            Entry::Occupied(waker, _) => Some(waker),
             Entry::Vacant(_) => unreachable!(),
         }
     }
@@ -144,7 +159,7 @@ impl TaskTable {
     pub(crate) fn wake(&self, slot: Slot) {
         let (shard_index, key) = ((slot >> 32) as usize, slot as u32 as usize);
         let waker = match self.waiting[shard_index].lock().unwrap().entries.get(key) {
-            Some(Entry::Occupied(waker)) => waker.clone(),
+            Some(Entry::Occupied(waker, _)) => waker.clone(),
             _ => return,
         };
         waker.wake();
@@ -160,11 +175,26 @@ impl TaskTable {
             *shard = Shard::default();
             drop(shard);
             out.extend(entries.into_iter().filter_map(|e| match e {
-                Entry::Occupied(waker) => Some(waker),
+                Entry::Occupied(waker, _) => Some(waker),
                 Entry::Vacant(_) => None,
             }));
         }
         out
+    }
+
+    /// Calls `f` with the metadata of every registered task, one shard's
+    /// lock at a time (for the task dump).
+    pub(crate) fn for_each_registered(&self, mut f: impl FnMut(&TaskMeta)) {
+        for shard in self.waiting.iter() {
+            let shard = shard.lock().unwrap();
+            for entry in &shard.entries {
+                if let Entry::Occupied(_, meta) = entry {
+                    // SAFETY: see `Entry::Occupied`; the shard's lock keeps
+                    // the entry (and its waker) alive during `f`.
+                    f(unsafe { &**meta });
+                }
+            }
+        }
     }
 }
 
@@ -173,20 +203,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_registry_entry_is_as_small_as_a_waker() {
-        assert_eq!(std::mem::size_of::<Entry>(), std::mem::size_of::<Waker>());
+    fn a_registry_entry_is_a_waker_and_a_pointer() {
+        assert_eq!(
+            std::mem::size_of::<Entry>(),
+            std::mem::size_of::<Waker>() + std::mem::size_of::<usize>()
+        );
     }
 
     #[test]
     fn freed_slots_are_reused_and_draining_empties_the_table() {
         let table = TaskTable::new(1);
-        let a = table.register(Some(0), Waker::noop().clone());
-        let b = table.register(Some(0), Waker::noop().clone());
+        let a = table.register(Some(0), Waker::noop().clone(), std::ptr::null());
+        let b = table.register(Some(0), Waker::noop().clone(), std::ptr::null());
         assert_ne!(a, b);
         assert!(table.unregister(a).is_some());
         assert!(table.unregister(a).is_none(), "a freed slot is vacant");
-        let c = table.register(None, Waker::noop().clone());
-        let d = table.register(Some(0), Waker::noop().clone());
+        let c = table.register(None, Waker::noop().clone(), std::ptr::null());
+        let d = table.register(Some(0), Waker::noop().clone(), std::ptr::null());
         assert_eq!(d, a, "the freed slot is reused");
         assert_ne!(c, b, "other threads use their own shard");
         assert_eq!(table.drain_wakers().len(), 3);

@@ -19,13 +19,15 @@
 
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering::Acquire;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_task::Runnable;
 
+use super::metrics::WorkerStats;
 use super::scheduler::Shared;
-use super::{context, coop};
+use super::{context, coop, trace};
 use crate::task::{IdBlock, TaskId, TaskMeta};
 
 /// Check the injector first every this many ticks. Go's number: prime, so
@@ -59,6 +61,9 @@ const SPIN_BEFORE_PARK: Duration = Duration::from_micros(50);
 /// Pause instructions between two looks at the queues while spinning
 /// (a pause is about 25 ns on the machines measured).
 const SPIN_PAUSES: u32 = 8;
+
+/// How long an idle spare worker waits before it looks for work again.
+const SPARE_IDLE_WAIT: Duration = Duration::from_millis(1);
 
 /// One worker thread's state. Lives on its thread's stack.
 pub(crate) struct Worker {
@@ -158,11 +163,22 @@ impl Worker {
             self.shared.notify_parked();
         }
         let budget = self.shared.config.budget;
+        let stats = &self.shared.stats[self.index];
+        let meta = runnable.metadata();
+        stats.poll_started(meta);
+        let _span = trace::poll(meta.id, meta.location);
         // The task's own poll catches panics (see `task::Guarded`); this
         // only guards against a panic in a destructor async-task runs.
         let _ = catch_unwind(AssertUnwindSafe(|| {
             coop::with_budget(budget, || runnable.run())
         }));
+        stats.poll_finished();
+    }
+
+    /// This worker's counters.
+    #[inline]
+    pub(crate) fn stats(&self) -> &WorkerStats {
+        &self.shared.stats[self.index]
     }
 
     /// Steps 1 to 4 of the module docs: work this worker can take without
@@ -175,20 +191,53 @@ impl Worker {
         if tick % GLOBAL_POLL_INTERVAL == 0 {
             self.maintenance();
             if let Some(runnable) = shared.injector.pop() {
+                self.stats().injector_pops.incr();
                 return Some(runnable);
             }
         }
         if self.lifo_streak.get() < MAX_LIFO_POLLS {
             if let Some(runnable) = queue.pop_runnext() {
                 self.lifo_streak.set(self.lifo_streak.get() + 1);
+                self.stats().lifo_hits.incr();
                 return Some(runnable);
             }
         }
         self.lifo_streak.set(0);
-        queue
-            .pop()
-            .or_else(|| queue.pop_runnext())
-            .or_else(|| shared.injector.pop_batch_into(queue, shared.config.workers))
+        if let Some(runnable) = queue.pop() {
+            return Some(runnable);
+        }
+        if let Some(runnable) = queue.pop_runnext() {
+            self.stats().lifo_hits.incr();
+            return Some(runnable);
+        }
+        self.pop_injector_batch()
+    }
+
+    /// A fair share of the injector into this worker's ring; returns the
+    /// first task of it.
+    fn pop_injector_batch(&self) -> Option<Runnable<TaskMeta>> {
+        let shared = &*self.shared;
+        let queue = &shared.queues[self.index];
+        let before = queue.len();
+        let runnable = shared
+            .injector
+            .pop_batch_into(queue, shared.config.workers)?;
+        self.stats()
+            .injector_pops
+            .add(1 + u64::from(queue.len().saturating_sub(before)));
+        Some(runnable)
+    }
+
+    /// Takes half of `victim`'s ring into this worker's; returns one task.
+    fn steal_from(&self, victim: usize) -> Option<Runnable<TaskMeta>> {
+        let shared = &*self.shared;
+        let own = &shared.queues[self.index];
+        let before = own.len();
+        let runnable = shared.queues[victim].steal_into(own)?;
+        self.stats()
+            .steals
+            .add(1 + u64::from(own.len().saturating_sub(before)));
+        Some(runnable)
     }
 
     /// Work a busy worker does every `GLOBAL_POLL_INTERVAL` ticks, so that
@@ -214,7 +263,6 @@ impl Worker {
     /// Step 5: steal, if this worker may search.
     fn steal_work(&self) -> Option<Runnable<TaskMeta>> {
         let shared = &*self.shared;
-        let workers = shared.config.workers;
         // Even a lone worker becomes a searcher: only the last searcher's
         // final look at the queues before parking (`Idle` rule 4) closes
         // the race with a producer that saw it still unparked.
@@ -224,19 +272,20 @@ impl Worker {
             }
             self.searching.set(true);
         }
-        let own = &shared.queues[self.index];
+        // Spare workers' rings are victims too while any spare runs.
+        let victims = shared.victims();
         for _ in 0..STEAL_ROUNDS {
-            let start = self.next_random() as usize % workers;
-            for i in 0..workers {
-                let victim = (start + i) % workers;
+            let start = self.next_random() as usize % victims;
+            for i in 0..victims {
+                let victim = (start + i) % victims;
                 if victim == self.index {
                     continue;
                 }
-                if let Some(runnable) = shared.queues[victim].steal_into(own) {
+                if let Some(runnable) = self.steal_from(victim) {
                     return Some(runnable);
                 }
             }
-            if let Some(runnable) = shared.injector.pop_batch_into(own, workers) {
+            if let Some(runnable) = self.pop_injector_batch() {
                 return Some(runnable);
             }
         }
@@ -255,6 +304,7 @@ impl Worker {
                 spin(SPIN_PAUSES);
             }
             if let Some(runnable) = queue.steal_runnext() {
+                self.stats().steals.incr();
                 return Some(runnable);
             }
         }
@@ -277,14 +327,20 @@ impl Worker {
             return;
         }
         let was_searching = self.searching.replace(false);
-        if shared
+        self.stats().parks.incr();
+        trace::park(self.index);
+        let parked = shared
             .idle
-            .transition_worker_to_parked(self.index, was_searching)
-            && shared.has_pending_work()
-        {
+            .transition_worker_to_parked(self.index, was_searching);
+        if parked.last_searcher && shared.has_pending_work() {
             // We were the last searcher, and work arrived meanwhile: make
             // sure someone (perhaps us) takes it.
             shared.notify_parked();
+        }
+        if parked.all_parked {
+            // Every worker is idle now: a `block_on` waiting for its
+            // future may be deadlocked (see `deadlock.rs`).
+            shared.roots.all_workers_idle(shared);
         }
         loop {
             let drove = shared.parkers[self.index].park(&shared.reactor);
@@ -304,12 +360,67 @@ impl Worker {
                 self.searching.set(true);
                 break;
             }
+            if drove && shared.idle.all_parked() {
+                // The turn may have fired the last timer: a waiting
+                // `block_on` must check for a deadlock again.
+                shared.roots.all_workers_idle(shared);
+            }
         }
+        self.stats().unparks.incr();
+        trace::unpark(self.index);
         if shared.reactor.has_interest() && !shared.reactor.is_polling() {
             // Tasks still wait on timers or I/O and nobody is blocked in
             // the reactor: hand the driver role to a parked worker.
             shared.notify_parked();
         }
+    }
+
+    /// The loop of a spare worker (see `monitor.rs`): runs tasks while the
+    /// worker in `slot` stays in the poll numbered `seq`, then hands its
+    /// own queue to the injector. A spare never parks through `Idle`; when
+    /// it finds nothing it waits in the reactor (or sleeps) for a
+    /// millisecond and looks again.
+    pub(crate) fn run_spare(&self, slot: usize, seq: u64) {
+        let _enter = context::enter_worker(self);
+        let shared = &*self.shared;
+        let still_blocked = || shared.stats[slot].poll_seq.load(Acquire) == seq;
+        while !shared.is_shutdown() && still_blocked() {
+            if let Some(runnable) = self.next_task().or_else(|| self.spare_steal()) {
+                self.run_task(runnable);
+                continue;
+            }
+            if !shared.reactor.drive(Some(SPARE_IDLE_WAIT), || true, || {}) {
+                std::thread::park_timeout(SPARE_IDLE_WAIT);
+            }
+        }
+        let queue = &shared.queues[self.index];
+        let mut left = Vec::new();
+        while let Some(runnable) = queue.pop().or_else(|| queue.pop_runnext()) {
+            left.push(runnable);
+        }
+        if !left.is_empty() {
+            shared.injector.push_batch(left.into_iter());
+            shared.notify_parked();
+        }
+    }
+
+    /// A spare's search: every other ring, LIFO slots included (their
+    /// owners may be the blocked ones), then the injector.
+    fn spare_steal(&self) -> Option<Runnable<TaskMeta>> {
+        let shared = &*self.shared;
+        for victim in 0..shared.queues.len() {
+            if victim == self.index {
+                continue;
+            }
+            if let Some(runnable) = self.steal_from(victim) {
+                return Some(runnable);
+            }
+            if let Some(runnable) = shared.queues[victim].steal_runnext() {
+                self.stats().steals.incr();
+                return Some(runnable);
+            }
+        }
+        self.pop_injector_batch()
     }
 
     /// Polls the reactor without blocking, if tasks wait on it and no

@@ -19,6 +19,7 @@ use pin_project_lite::pin_project;
 use super::rng::first_in_random_order;
 use crate::chan::waiter::{Selected, Token};
 use crate::runtime::coop::poll_proceed;
+use crate::task::{wait, WaitReason};
 
 /// What part a case takes in a select.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,7 +177,12 @@ impl Core {
         order: &mut [u32],
     ) -> Poll<Option<(usize, C::Output)>> {
         let spent = ready!(poll_proceed(cx));
-        let out = ready!(self.project().poll_select(cases, cx, has_default, order));
+        let Poll::Ready(out) = self.project().poll_select(cases, cx, has_default, order) else {
+            // After the cases: a future case may have recorded its own
+            // reason, but the task waits on the select as a whole.
+            wait::record(WaitReason::Select);
+            return Poll::Pending;
+        };
         spent.made_progress();
         Poll::Ready(out)
     }

@@ -61,6 +61,7 @@
 use std::task::{ready, Context, Poll};
 
 use crate::runtime::coop;
+use crate::task::{wait, WaitReason};
 
 mod err_group;
 mod mutex;
@@ -87,4 +88,15 @@ fn poll_budgeted<T>(cx: &mut Context<'_>, op: impl FnOnce(&mut Context<'_>) -> P
     let output = ready!(op(cx));
     spent.made_progress();
     Poll::Ready(output)
+}
+
+/// Passes `poll` through, recording `reason` for the task dump if it is
+/// pending (for operations with a single way to wait; the others record
+/// where they start waiting).
+#[inline]
+fn recording<T>(poll: Poll<T>, reason: WaitReason) -> Poll<T> {
+    if poll.is_pending() {
+        wait::record(reason);
+    }
+    poll
 }

@@ -77,12 +77,13 @@ use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use event_listener::{Event, EventListener};
 
 use super::poll_budgeted;
+use crate::task::{wait, WaitReason};
 
 /// The `LOCKED` bit of the state word: a guard exists.
 const LOCKED: usize = 1;
@@ -364,7 +365,10 @@ impl<'a, T: ?Sized> Lock<'a, T> {
                 }
                 // Step 3.
                 Some(listener) => {
-                    ready!(Pin::new(listener).poll(cx));
+                    if Pin::new(listener).poll(cx).is_pending() {
+                        wait::record(WaitReason::Mutex);
+                        return Poll::Pending;
+                    }
                     self.listener = None;
                     if !self.starving
                         && self

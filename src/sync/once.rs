@@ -57,6 +57,7 @@ use event_listener::{Event, EventListener};
 use pin_project_lite::pin_project;
 
 use super::poll_budgeted;
+use crate::task::{wait, WaitReason};
 
 /// No caller has finished the initializer, and none is running it.
 const INCOMPLETE: u8 = 0;
@@ -313,7 +314,10 @@ where
             match this.listener {
                 None => *this.listener = Some(once.done.listen()),
                 Some(listener) => {
-                    ready!(Pin::new(listener).poll(cx));
+                    if Pin::new(listener).poll(cx).is_pending() {
+                        wait::record(WaitReason::Once);
+                        return Poll::Pending;
+                    }
                     *this.listener = None;
                 }
             }

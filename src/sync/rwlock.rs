@@ -42,8 +42,9 @@ use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::poll_budgeted;
 use super::semaphore::{Acquire, Semaphore};
+use super::{poll_budgeted, recording};
+use crate::task::WaitReason;
 
 /// How many readers may hold the lock at once, and so how many tokens a
 /// writer takes. Any number fits; about four billion is more readers than
@@ -253,8 +254,7 @@ impl<'a, T: ?Sized> Future for Read<'a, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RwLockReadGuard<'a, T>> {
         let this = self.get_mut();
         poll_budgeted(cx, |cx| {
-            this.acquire
-                .poll_acquire(cx)
+            recording(this.acquire.poll_acquire(cx), WaitReason::RwLock)
                 .map(|()| RwLockReadGuard::new(this.lock))
         })
     }
@@ -291,8 +291,7 @@ impl<'a, T: ?Sized> Future for Write<'a, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RwLockWriteGuard<'a, T>> {
         let this = self.get_mut();
         poll_budgeted(cx, |cx| {
-            this.acquire
-                .poll_acquire(cx)
+            recording(this.acquire.poll_acquire(cx), WaitReason::RwLock)
                 .map(|()| RwLockWriteGuard::new(this.lock))
         })
     }

@@ -78,7 +78,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use super::poll_budgeted;
+use super::{poll_budgeted, recording};
+use crate::task::WaitReason;
 
 /// The `QUEUED` bit of the state word: the line of waiters is not empty.
 const QUEUED: u64 = 1;
@@ -480,7 +481,9 @@ impl Future for Acquire<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        poll_budgeted(cx, |cx| this.poll_acquire(cx))
+        poll_budgeted(cx, |cx| {
+            recording(this.poll_acquire(cx), WaitReason::Semaphore)
+        })
     }
 }
 

@@ -57,11 +57,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use event_listener::{Event, EventListener};
 
 use super::poll_budgeted;
+use crate::task::{wait, WaitReason};
 use crate::JoinHandle;
 
 /// The `counter` bits of the state word.
@@ -339,7 +340,10 @@ impl Wait<'_> {
                 // Register, then check the word once more before sleeping.
                 None => self.listener = Some(self.inner.zero.listen()),
                 Some(listener) => {
-                    ready!(Pin::new(listener).poll(cx));
+                    if Pin::new(listener).poll(cx).is_pending() {
+                        wait::record(WaitReason::WaitGroup);
+                        return Poll::Pending;
+                    }
                     self.listener = None;
                 }
             }

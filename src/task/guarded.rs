@@ -89,6 +89,8 @@ impl<F: Future> Future for Guarded<F> {
         // Polling and, once it is ready, dropping the future both run
         // user code that may panic. `Pin::set` leaves `None` behind even if
         // the old value's destructor panics, so nothing is dropped twice.
+        meta.status.set_running();
+        super::wait::clear();
         let polled = catch_unwind(AssertUnwindSafe(|| {
             let Some(inner) = this.inner.as_mut().as_pin_mut() else {
                 unreachable!("a gorun task was polled after it completed");
@@ -100,6 +102,7 @@ impl<F: Future> Future for Guarded<F> {
         match polled {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => {
+                meta.status.set_waiting(super::wait::take());
                 if TaskMeta::slot(state) == NO_SLOT {
                     register(meta, cx);
                 }
@@ -121,7 +124,7 @@ fn register(meta: &TaskMeta, cx: &mut Context<'_>) {
     let shared = &meta.shared;
     let slot = shared
         .tasks
-        .register(shared.current_worker_index(), cx.waker().clone());
+        .register(shared.current_worker_index(), cx.waker().clone(), meta);
     let prev = meta.state.fetch_and(slot | ABORTED, AcqRel);
     debug_assert_eq!(TaskMeta::slot(prev), NO_SLOT);
     if prev & ABORTED != 0 {

@@ -121,7 +121,10 @@ impl<T> Future for JoinHandle<T> {
         let spent = ready!(coop::poll_proceed(cx));
         let id = self.id();
         let task = self.task.as_mut().expect("JoinHandle used after drop");
-        let output = ready!(Pin::new(task).poll(cx));
+        let Poll::Ready(output) = Pin::new(task).poll(cx) else {
+            super::wait::record(super::WaitReason::Join { task: id });
+            return Poll::Pending;
+        };
         spent.made_progress();
         Poll::Ready(match output {
             Some(Ok(output)) => Ok(output),

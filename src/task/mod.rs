@@ -8,6 +8,7 @@
 
 mod guarded;
 mod join;
+pub(crate) mod wait;
 mod yield_now;
 
 use std::cell::Cell;
@@ -21,6 +22,7 @@ use async_task::{Runnable, ScheduleInfo, WithInfo};
 
 pub(crate) use guarded::Guarded;
 pub use join::{JoinError, JoinHandle};
+pub use wait::{TaskState, WaitReason};
 pub use yield_now::yield_now;
 
 use crate::runtime::scheduler::Shared;
@@ -43,6 +45,11 @@ impl TaskId {
     /// ```
     pub fn as_u64(self) -> u64 {
         self.0
+    }
+
+    /// The id with number `n`.
+    pub(crate) fn from_u64(n: u64) -> TaskId {
+        TaskId(n)
     }
 
     /// Allocates a fresh id on a thread that is not a worker.
@@ -106,6 +113,9 @@ pub(crate) struct TaskMeta {
     /// [`ABORTED`] flag, in one word so `abort` and registration need no
     /// further ordering argument: see `Guarded`.
     pub(crate) state: AtomicU64,
+    /// Running, runnable or waiting (on what), and when it was spawned:
+    /// what the task dump shows.
+    pub(crate) status: wait::TaskStatus,
 }
 
 /// Bit of `TaskMeta::state` set by `JoinHandle::abort`: the task drops its
@@ -130,6 +140,7 @@ fn schedule(runnable: Runnable<TaskMeta>, info: ScheduleInfo) {
     // runtime, which the runtime itself keeps alive while we use it) or
     // drops it after its last use of `shared`.
     let shared = unsafe { &*shared };
+    runnable.metadata().status.set_runnable();
     shared.schedule_woken(runnable, info.woken_while_running);
 }
 
@@ -151,8 +162,11 @@ where
         id: worker.map_or_else(TaskId::next, Worker::next_task_id),
         location,
         state: AtomicU64::new(NO_SLOT),
+        status: wait::TaskStatus::new(false),
     };
     shared.tasks.on_spawn(worker.map(|w| w.index));
+    shared.count_spawn(worker);
+    crate::runtime::trace::spawn(meta.id, location);
     let (runnable, task) = async_task::Builder::new()
         .metadata(meta)
         .spawn(|meta| Guarded::new(future, meta), WithInfo(schedule));
@@ -184,8 +198,11 @@ where
         id: TaskId::next(),
         location,
         state: AtomicU64::new(NO_SLOT),
+        status: wait::TaskStatus::new(true),
     };
     shared.tasks.on_spawn(None);
+    shared.count_spawn(None);
+    crate::runtime::trace::spawn(meta.id, location);
     let (runnable, task) = async_task::Builder::new().metadata(meta).spawn(
         |meta| Guarded::new(async move { f() }, meta),
         schedule_blocking,
@@ -207,6 +224,7 @@ pub(crate) mod testing {
             id: TaskId::next(),
             location: Location::caller(),
             state: AtomicU64::new(NO_SLOT),
+            status: wait::TaskStatus::new(false),
         };
         let (runnable, task) = async_task::Builder::new()
             .metadata(meta)

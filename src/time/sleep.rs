@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::reactor::timers::{Action, TimerKey};
 use crate::runtime::coop;
 use crate::runtime::scheduler::Shared;
+use crate::task::{wait, WaitReason};
 
 /// Waits until `duration` has elapsed: Go's `time.Sleep`.
 ///
@@ -152,6 +153,9 @@ impl Future for Sleep {
                 this.shared.reactor.notify_if_later_than(this.deadline);
             }
         }
+        wait::record(WaitReason::Sleep {
+            until: this.deadline,
+        });
         Poll::Pending
     }
 }

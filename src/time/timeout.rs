@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use pin_project_lite::pin_project;
 
 use super::sleep::{far_future_saturating, sleep_until, Sleep};
+use crate::task::wait;
 
 /// Runs `future` for at most `duration`: its output, or [`Elapsed`] if the
 /// time ran out first (the future is then dropped).
@@ -75,7 +76,21 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        this.sleep.poll(cx).map(|()| Err(Elapsed(())))
+        // For the task dump, what the inner future waits on is the better
+        // answer (a `timeout` around a receive is waiting for the value; the
+        // deadline only bounds the wait), so its reason wins. The timer's
+        // `Sleep` shows only when nothing was recorded before it in this
+        // poll (the inner future is not a gorun primitive, and nothing the
+        // task polled earlier recorded a reason either). The earlier reason
+        // is set aside while the timer records its own, then put back: this
+        // costs only the pending path, where recording `Sleep` before the
+        // inner poll would cost every poll a thread-local write.
+        let inner = wait::take();
+        let elapsed = this.sleep.poll(cx);
+        if let Some(reason) = inner {
+            wait::record(reason);
+        }
+        elapsed.map(|()| Err(Elapsed(())))
     }
 }
 

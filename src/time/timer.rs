@@ -28,6 +28,9 @@ use crate::runtime::scheduler::Shared;
 /// A channel that delivers the instant `duration` has elapsed, once, and
 /// then closes: Go's `time.After`. Useful as a `select!` case.
 ///
+/// In a task dump, a task waiting on the channel shows as sleeping until
+/// the deadline; the channel counts as made where `after` was called.
+///
 /// ```
 /// use std::time::Duration;
 ///
@@ -36,9 +39,11 @@ use crate::runtime::scheduler::Shared;
 ///     assert!(fired.is_some());
 /// });
 /// ```
+#[track_caller]
 pub fn after(duration: Duration) -> Receiver<std::time::Instant> {
     let (tx, rx) = chan(1);
     let deadline = far_future_saturating(Instant::now(), duration);
+    tx.set_timer_due(Some(deadline));
     // Dropping the handle does not disarm the timer. The callback sends
     // and then drops the only sender, which closes the channel.
     drop(call_at(
@@ -70,6 +75,9 @@ struct Setting {
 }
 
 impl Setting {
+    /// `#[track_caller]`: the channel counts as made where the caller's
+    /// caller (`Timer::new`, `Ticker::new`) was called.
+    #[track_caller]
     fn new(period: Option<Duration>) -> (Arc<Setting>, Receiver<Instant>) {
         let (tx, rx) = chan(1);
         let shared = Arc::new(Setting {
@@ -89,6 +97,7 @@ impl Setting {
     fn arm(self: &Arc<Self>, state: &mut State, deadline: Instant) {
         let this = Arc::downgrade(self);
         let generation = state.generation;
+        self.tx.set_timer_due(Some(deadline));
         state.armed = Some(call_at(self.runtime.clone(), deadline, move || {
             if let Some(this) = this.upgrade() {
                 this.fire(generation, deadline);
@@ -105,17 +114,24 @@ impl Setting {
         }
         state.armed = None;
         let now = Instant::now();
+        match state.period {
+            Some(period) => {
+                // The next tick on the original schedule that is still ahead.
+                // Armed before this tick is sent: the send may wake a
+                // `block_on` whose deadlock check must then see the timer.
+                let mut next = deadline + period;
+                while next <= now {
+                    next += period;
+                }
+                self.arm(&mut state, next);
+            }
+            // A fired timer never sends again: for the task dump, a receiver
+            // still waiting waits on the channel, not on the timer.
+            None => self.tx.set_timer_due(None),
+        }
         // Full buffer: the receiver has not taken the last tick. Drop this
         // one, as Go's tickers do.
         let _ = self.tx.try_send(now);
-        if let Some(period) = state.period {
-            // The next tick on the original schedule that is still ahead.
-            let mut next = deadline + period;
-            while next <= now {
-                next += period;
-            }
-            self.arm(&mut state, next);
-        }
     }
 
     /// Disarms the current setting and withdraws a value it delivered but
@@ -123,6 +139,7 @@ impl Setting {
     fn stop(&self, state: &mut State, rx: &Receiver<Instant>) -> bool {
         state.generation += 1;
         let was_armed = state.armed.take().is_some_and(|t| t.stop());
+        self.tx.set_timer_due(None);
         let withdrew = rx.try_recv().is_ok();
         was_armed || withdrew
     }
@@ -153,6 +170,7 @@ impl Timer {
     /// let t = gorun::time::Timer::new(std::time::Duration::from_secs(1));
     /// assert!(t.stop());
     /// ```
+    #[track_caller]
     pub fn new(duration: Duration) -> Timer {
         let (shared, rx) = Setting::new(None);
         {
@@ -163,6 +181,13 @@ impl Timer {
     }
 
     /// The channel the timer delivers on (Go's `t.C`).
+    ///
+    /// In a task dump, a task waiting on it shows as sleeping until the
+    /// timer fires; if the timer was stopped or had fired when the task
+    /// started waiting, as receiving from a channel made where `Timer::new`
+    /// was called. (The dump shows the timer as it was when the task
+    /// started waiting: a `reset` or `stop` while it waits shows at its
+    /// next wait.)
     ///
     /// ```
     /// use std::time::Duration;
@@ -262,6 +287,7 @@ impl Ticker {
     /// let t = gorun::time::Ticker::new(std::time::Duration::from_secs(1));
     /// t.stop();
     /// ```
+    #[track_caller]
     pub fn new(period: Duration) -> Ticker {
         assert!(
             !period.is_zero(),
@@ -276,6 +302,10 @@ impl Ticker {
     }
 
     /// The channel the ticks arrive on (Go's `t.C`).
+    ///
+    /// In a task dump, a task waiting on it shows as sleeping until the
+    /// next tick; if the ticker was stopped when the task started waiting,
+    /// as receiving from a channel made where `Ticker::new` was called.
     ///
     /// ```
     /// use std::time::Duration;
