@@ -105,7 +105,11 @@ impl TimerDue {
         TimerDue(bytes)
     }
 
+    #[inline]
     fn get(self) -> Option<Instant> {
+        if self.0 == [0; 6] {
+            return None;
+        }
         let mut bytes = [0; 8];
         bytes[..6].copy_from_slice(&self.0);
         match u64::from_le_bytes(bytes) {
@@ -496,6 +500,7 @@ impl<T> State<T> {
     /// What a task parked receiving from this channel waits on, for the
     /// task dump: the timer of a timer channel, or else the channel, made
     /// at `location`.
+    #[inline]
     fn recv_reason(&self, location: &'static Location<'static>) -> WaitReason {
         match self.timer_due.get() {
             Some(until) => WaitReason::Sleep { until },

@@ -627,6 +627,7 @@ pin_project! {
 impl<T> Future for Send<'_, T> {
     type Output = Result<(), SendError<T>>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let spent = ready!(poll_proceed(cx));
@@ -675,6 +676,7 @@ pin_project! {
 impl<T> Future for Recv<'_, T> {
     type Output = Option<T>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.project();
         let spent = ready!(poll_proceed(cx));

@@ -877,9 +877,7 @@ impl<F: Future> Future for Run<'_, F> {
         // the inner reason while `done` records its own, then put it back.
         let inner = wait::take();
         let done = this.done.poll_unbudgeted(cx);
-        if let Some(reason) = inner {
-            wait::record(reason);
-        }
+        wait::restore(inner);
         ready!(done);
         let err = this.done.err().expect("a done context has an error");
         Poll::Ready(Err(err))

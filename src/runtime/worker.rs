@@ -81,11 +81,15 @@ pub(crate) struct Worker {
     rng: Cell<u64>,
     /// Task ids reserved for tasks spawned on this worker.
     ids: IdBlock,
+    /// `&shared.stats[index]`, resolved once: touched on every poll.
+    stats: *const WorkerStats,
 }
 
 impl Worker {
     pub(crate) fn new(shared: Arc<Shared>, index: usize) -> Worker {
+        let stats: *const WorkerStats = &*shared.stats[index];
         Worker {
+            stats,
             shared,
             index,
             tick: Cell::new(0),
@@ -157,13 +161,14 @@ impl Worker {
         }
     }
 
+    #[inline(always)]
     fn run_task(&self, runnable: Runnable<TaskMeta>) {
         if self.searching.replace(false) && self.shared.idle.transition_worker_from_searching() {
             // We were the last searcher and found work: there may be more.
             self.shared.notify_parked();
         }
         let budget = self.shared.config.budget;
-        let stats = &self.shared.stats[self.index];
+        let stats = self.stats();
         let meta = runnable.metadata();
         stats.poll_started(meta);
         let _span = trace::poll(meta.id, meta.location);
@@ -178,11 +183,14 @@ impl Worker {
     /// This worker's counters.
     #[inline]
     pub(crate) fn stats(&self) -> &WorkerStats {
-        &self.shared.stats[self.index]
+        // SAFETY: `stats` points into `shared.stats`, a boxed slice that
+        // lives as long as `shared`, which this worker holds.
+        unsafe { &*self.stats }
     }
 
     /// Steps 1 to 4 of the module docs: work this worker can take without
     /// searching.
+    #[inline(always)]
     fn next_task(&self) -> Option<Runnable<TaskMeta>> {
         let shared = &*self.shared;
         let queue = &shared.queues[self.index];

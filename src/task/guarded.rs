@@ -90,7 +90,6 @@ impl<F: Future> Future for Guarded<F> {
         // user code that may panic. `Pin::set` leaves `None` behind even if
         // the old value's destructor panics, so nothing is dropped twice.
         meta.status.set_running();
-        super::wait::clear();
         let polled = catch_unwind(AssertUnwindSafe(|| {
             let Some(inner) = this.inner.as_mut().as_pin_mut() else {
                 unreachable!("a gorun task was polled after it completed");
@@ -99,10 +98,12 @@ impl<F: Future> Future for Guarded<F> {
             this.inner.set(None);
             Poll::Ready(output)
         }));
+        // Taken whatever the outcome, so no record outlives this poll.
+        let reason = super::wait::take();
         match polled {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => {
-                meta.status.set_waiting(super::wait::take());
+                meta.status.set_waiting(reason);
                 if TaskMeta::slot(state) == NO_SLOT {
                     register(meta, cx);
                 }

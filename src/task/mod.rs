@@ -131,6 +131,7 @@ impl TaskMeta {
 
 /// async-task's schedule function: routes a runnable task to a queue of
 /// its runtime.
+#[inline]
 fn schedule(runnable: Runnable<TaskMeta>, info: ScheduleInfo) {
     // Borrowing the runtime through the task keeps it alive for the call:
     // the runnable holds the task, and the task holds `shared`.
@@ -162,7 +163,7 @@ where
         id: worker.map_or_else(TaskId::next, Worker::next_task_id),
         location,
         state: AtomicU64::new(NO_SLOT),
-        status: wait::TaskStatus::new(false),
+        status: wait::TaskStatus::new(),
     };
     shared.tasks.on_spawn(worker.map(|w| w.index));
     shared.count_spawn(worker);
@@ -198,7 +199,7 @@ where
         id: TaskId::next(),
         location,
         state: AtomicU64::new(NO_SLOT),
-        status: wait::TaskStatus::new(true),
+        status: wait::TaskStatus::new(),
     };
     shared.tasks.on_spawn(None);
     shared.count_spawn(None);
@@ -224,7 +225,7 @@ pub(crate) mod testing {
             id: TaskId::next(),
             location: Location::caller(),
             state: AtomicU64::new(NO_SLOT),
-            status: wait::TaskStatus::new(false),
+            status: wait::TaskStatus::new(),
         };
         let (runnable, task) = async_task::Builder::new()
             .metadata(meta)

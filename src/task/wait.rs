@@ -1,9 +1,10 @@
 //! What a task is waiting on, for the task dump and the deadlock report.
 //!
 //! A gorun primitive that is about to return `Pending` calls [`record`]
-//! with what it waits on; this only writes a thread-local. When the task's
-//! poll returns `Pending`, `Guarded` moves the last recorded reason into the
-//! task's [`TaskStatus`], where a dump reads it. The last record wins, so a
+//! with what it waits on; this only writes a thread-local. Every poll of a
+//! task ends by taking that record (so none outlives its poll); when the
+//! poll returned `Pending`, `Guarded` stores it in the task's
+//! [`TaskStatus`], where a dump reads it. The last record wins, so a
 //! `select!` records `Select` after its cases have recorded theirs. A task
 //! pending on a future gorun does not know about shows as
 //! [`WaitReason::Other`].
@@ -130,6 +131,7 @@ fn epoch() -> Instant {
 
 impl WaitReason {
     /// `(kind, detail)`: what the status words store.
+    #[inline]
     fn encode(self) -> (u32, u64) {
         fn loc(l: &'static Location<'static>) -> u64 {
             l as *const Location<'static> as usize as u64
@@ -200,15 +202,38 @@ pub(crate) fn record(reason: WaitReason) {
     RECORDED.with(|r| r.set((kind | HAS_REASON, detail)));
 }
 
-/// Takes the reason recorded since the last call, if any.
+/// Puts back a reason set aside with [`take`], if it holds one.
 #[inline]
-pub(crate) fn take() -> Option<WaitReason> {
-    let (kind, detail) = RECORDED.with(|r| r.replace((OTHER, 0)));
-    (kind & HAS_REASON != 0).then(|| WaitReason::decode(kind & !HAS_REASON, detail))
+pub(crate) fn restore(recorded: Recorded) {
+    if recorded.0 & HAS_REASON != 0 {
+        RECORDED.with(|r| r.set((recorded.0, recorded.1)));
+    }
 }
 
-/// Forgets any recorded reason (before a poll, so a reason recorded by code
-/// that is not a task's poll does not leak into it).
+/// A reason as recorded: encoded, `HAS_REASON` set if there is one.
+#[derive(Clone, Copy)]
+pub(crate) struct Recorded(u32, u64);
+
+impl Recorded {
+    /// The reason, if one was recorded.
+    #[cfg(test)]
+    pub(crate) fn reason(self) -> Option<WaitReason> {
+        (self.0 & HAS_REASON != 0).then(|| WaitReason::decode(self.0 & !HAS_REASON, self.1))
+    }
+}
+
+/// Takes the reason recorded since the last call (still encoded: a task's
+/// status stores it as it is).
+#[inline]
+pub(crate) fn take() -> Recorded {
+    let (kind, detail) = RECORDED.with(|r| r.replace((OTHER, 0)));
+    Recorded(kind, detail)
+}
+
+/// Forgets any recorded reason (before polling a `block_on` root, so a
+/// reason recorded by code that is not a task's poll does not leak into
+/// it). Tasks need no such call: their polls end with `take`, whether they
+/// finish or not.
 #[inline]
 pub(crate) fn clear() {
     RECORDED.with(|r| r.set((OTHER, 0)));
@@ -253,16 +278,15 @@ impl fmt::Display for TaskState {
 }
 
 // States, in the low byte of `TaskStatus::state`; the wait kind is in the
-// second byte.
+// second byte. A `spawn_blocking` task is shown as `Blocking` by the pool's
+// own list of running tasks, not by its status.
 const RUNNABLE: u32 = 0;
 const RUNNING: u32 = 1;
 const WAITING: u32 = 2;
-/// Set for `spawn_blocking` tasks, whatever their state.
-const POOL: u32 = 1 << 24;
 
 /// A task's state and spawn time, in its metadata. See the module docs.
 pub(crate) struct TaskStatus {
-    /// `POOL | kind << 8 | state`.
+    /// `kind << 8 | state`.
     state: AtomicU32,
     /// When the task was spawned, in milliseconds of [`coarse_now_ms`].
     spawned_ms: u32,
@@ -272,51 +296,40 @@ pub(crate) struct TaskStatus {
 
 impl TaskStatus {
     /// A fresh task's status: runnable, spawned now.
-    pub(crate) fn new(blocking_pool: bool) -> TaskStatus {
+    pub(crate) fn new() -> TaskStatus {
         TaskStatus {
-            state: AtomicU32::new(if blocking_pool { POOL } else { RUNNABLE }),
+            state: AtomicU32::new(RUNNABLE),
             spawned_ms: coarse_now_ms(),
             detail: AtomicU64::new(0),
         }
     }
 
-    #[inline]
-    fn set(&self, state: u32) {
-        let pool = self.state.load(Relaxed) & POOL;
-        self.state.store(pool | state, Relaxed);
-    }
-
     /// The task is being polled.
     #[inline]
     pub(crate) fn set_running(&self) {
-        self.set(RUNNING);
+        self.state.store(RUNNING, Relaxed);
     }
 
     /// The task was queued.
     #[inline]
     pub(crate) fn set_runnable(&self) {
-        self.set(RUNNABLE);
+        self.state.store(RUNNABLE, Relaxed);
     }
 
-    /// The task returned `Pending`, waiting on `reason`.
+    /// The task returned `Pending`, waiting on what was recorded (nothing
+    /// recorded: `Other`, which encodes as kind 0).
     #[inline]
-    pub(crate) fn set_waiting(&self, reason: Option<WaitReason>) {
-        let (kind, detail) = reason.unwrap_or(WaitReason::Other).encode();
+    pub(crate) fn set_waiting(&self, recorded: Recorded) {
+        let Recorded(kind, detail) = recorded;
+        let kind = kind & !HAS_REASON;
         self.detail.store(detail, Relaxed);
         // Release: a dump that reads this state reads the detail above.
-        let pool = self.state.load(Relaxed) & POOL;
-        self.state.store(pool | kind << 8 | WAITING, Release);
+        self.state.store(kind << 8 | WAITING, Release);
     }
 
     /// The task's state now.
     pub(crate) fn state(&self) -> TaskState {
         let state = self.state.load(Acquire);
-        if state & POOL != 0 {
-            return match state & 0xff {
-                RUNNING => TaskState::Blocking,
-                _ => TaskState::Runnable,
-            };
-        }
         match state & 0xff {
             RUNNING => TaskState::Running,
             WAITING => {
@@ -346,7 +359,7 @@ pub(crate) fn age_since(ms: u32) -> Duration {
 impl TaskStatus {
     /// The status of a `block_on` root: running, "spawned" now.
     pub(crate) fn root() -> TaskStatus {
-        let status = TaskStatus::new(false);
+        let status = TaskStatus::new();
         status.set_running();
         status
     }
@@ -392,12 +405,16 @@ mod tests {
             WaitReason::Join { task: TaskId(7) },
             WaitReason::Other,
         ];
-        let status = TaskStatus::new(false);
+        let status = TaskStatus::new();
         for reason in reasons {
-            status.set_waiting(Some(reason));
+            record(reason);
+            status.set_waiting(take());
             assert_eq!(status.state(), TaskState::Waiting(reason));
         }
-        status.set_waiting(Some(WaitReason::Sleep { until }));
+        status.set_waiting(take());
+        assert_eq!(status.state(), TaskState::Waiting(WaitReason::Other));
+        record(WaitReason::Sleep { until });
+        status.set_waiting(take());
         let TaskState::Waiting(WaitReason::Sleep { until: got }) = status.state() else {
             panic!("not a sleep: {:?}", status.state());
         };
@@ -406,18 +423,10 @@ mod tests {
 
     #[test]
     fn the_last_recorded_reason_wins_and_take_clears_it() {
-        assert_eq!(take(), None);
+        assert_eq!(take().reason(), None);
         record(WaitReason::Mutex);
         record(WaitReason::Select);
-        assert_eq!(take(), Some(WaitReason::Select));
-        assert_eq!(take(), None);
-    }
-
-    #[test]
-    fn a_pool_task_shows_as_blocking_while_it_runs() {
-        let status = TaskStatus::new(true);
-        assert_eq!(status.state(), TaskState::Runnable);
-        status.set_running();
-        assert_eq!(status.state(), TaskState::Blocking);
+        assert_eq!(take().reason(), Some(WaitReason::Select));
+        assert_eq!(take().reason(), None);
     }
 }

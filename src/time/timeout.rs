@@ -87,9 +87,7 @@ impl<F: Future> Future for Timeout<F> {
         // inner poll would cost every poll a thread-local write.
         let inner = wait::take();
         let elapsed = this.sleep.poll(cx);
-        if let Some(reason) = inner {
-            wait::record(reason);
-        }
+        wait::restore(inner);
         elapsed.map(|()| Err(Elapsed(())))
     }
 }
