@@ -460,14 +460,18 @@ async fn seeing_inside() {
         gorun::spawn(async move { wg.wait().await })
     };
     let sleeper = gorun::spawn(gorun::sleep(std::time::Duration::from_millis(50)));
-    // Let the three tasks reach their waits, then dump them.
-    while gorun::dump()
-        .tasks()
-        .iter()
-        .filter(|t| matches!(t.state, gorun::debug::TaskState::Waiting(_)))
-        .count()
-        < 3
-    {
+    // Let the three tasks reach their waits (a few polls), then dump them.
+    let waiting = || {
+        gorun::dump()
+            .tasks()
+            .iter()
+            .filter(|t| matches!(t.state, gorun::debug::TaskState::Waiting(_)))
+            .count()
+    };
+    for _ in 0..10_000 {
+        if waiting() >= 3 {
+            break;
+        }
         gorun::yield_now().await;
     }
     for line in gorun::dump().to_string().lines() {

@@ -73,17 +73,20 @@ pub struct RootRecord {
 ///     let waiter = gorun::spawn(async move { rx.recv().await });
 ///     let id = waiter.id();
 ///     // Wait until the task is parked on the channel.
-///     loop {
+///     let mut parked = false;
+///     for _ in 0..100_000 {
 ///         let dump = gorun::dump();
 ///         let record = dump.tasks().iter().find(|t| t.id == id).copied();
 ///         if let Some(t) = record {
 ///             if let TaskState::Waiting(WaitReason::ChanRecv { .. }) = t.state {
 ///                 assert!(dump.to_string().contains("chan receive"));
+///                 parked = true;
 ///                 break;
 ///             }
 ///         }
 ///         gorun::yield_now().await;
 ///     }
+///     assert!(parked);
 ///     tx.send(7).await.unwrap();
 ///     assert_eq!(waiter.await.unwrap(), Some(7));
 /// });

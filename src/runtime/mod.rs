@@ -275,7 +275,10 @@ impl Runtime {
     /// let rt = gorun::Runtime::new().unwrap();
     /// let (_tx, rx) = gorun::chan::<()>(0);
     /// let h = rt.spawn(async move { rx.recv().await });
-    /// while rt.dump().tasks().is_empty() {
+    /// for _ in 0..1_000_000 {
+    ///     if !rt.dump().tasks().is_empty() {
+    ///         break;
+    ///     }
     ///     std::thread::yield_now();
     /// }
     /// assert_eq!(rt.dump().tasks()[0].id, h.id());

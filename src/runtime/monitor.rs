@@ -101,7 +101,8 @@ impl fmt::Display for BlockingReport {
         write!(
             f,
             "task {} (spawned at {}) has held worker {} for {} ms without yielding; \
-             run blocking calls with gorun::spawn_blocking",
+             move blocking calls and long computations to gorun::spawn_blocking, \
+             or yield in long loops (gorun::yield_now)",
             self.task,
             self.location,
             self.worker,

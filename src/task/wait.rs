@@ -34,11 +34,18 @@ use super::TaskId;
 /// rt.block_on(async {
 ///     let (_tx, rx) = gorun::chan::<u8>(0);
 ///     gorun::spawn(async move { rx.recv().await });
-///     while !gorun::dump().tasks().iter().any(|t| {
-///         matches!(t.state, TaskState::Waiting(WaitReason::ChanRecv { .. }))
-///     }) {
+///     let receiving = || {
+///         gorun::dump().tasks().iter().any(|t| {
+///             matches!(t.state, TaskState::Waiting(WaitReason::ChanRecv { .. }))
+///         })
+///     };
+///     for _ in 0..100_000 {
+///         if receiving() {
+///             break;
+///         }
 ///         gorun::yield_now().await;
 ///     }
+///     assert!(receiving());
 /// });
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
