@@ -178,3 +178,44 @@ fn with_the_monitor_off_nothing_is_reported() {
 fn a_zero_threshold_is_refused() {
     let _ = Runtime::builder().blocking_threshold(Some(Duration::ZERO));
 }
+
+/// Blocked workers, spare workers coming and going, and channel traffic
+/// all at once: every value arrives, every task finishes.
+#[test]
+fn channel_traffic_survives_workers_blocking_and_spares_coming_and_going() {
+    let (rt, _reports) = monitored(2);
+    let total = rt.block_on(async {
+        let (tx, rx) = gorun::chan::<u64>(4);
+        let mut producers = Vec::new();
+        for p in 0..8u64 {
+            let tx = tx.clone();
+            producers.push(gorun::spawn(async move {
+                for i in 0..200u64 {
+                    if i % 50 == p % 5 {
+                        // Hold the worker well past the threshold.
+                        std::thread::sleep(Duration::from_millis(30));
+                    }
+                    tx.send(p * 1000 + i).await.unwrap();
+                }
+            }));
+        }
+        drop(tx);
+        let consumer = gorun::spawn(async move {
+            let mut sum = 0;
+            while let Some(v) = rx.recv().await {
+                sum += v;
+            }
+            sum
+        });
+        for p in producers {
+            p.await.unwrap();
+        }
+        consumer.await.unwrap()
+    });
+    let expected: u64 = (0..8u64)
+        .map(|p| (0..200u64).map(|i| p * 1000 + i).sum::<u64>())
+        .sum();
+    assert_eq!(total, expected);
+    assert!(rt.metrics().blocking_reports > 0);
+    assert_eq!(rt.num_goroutines(), 0);
+}

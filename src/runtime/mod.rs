@@ -269,7 +269,7 @@ impl Runtime {
         self.shared.tasks.live()
     }
 
-    /// A dump of this runtime's tasks: see [`Dump`](crate::debug::Dump).
+    /// A dump of this runtime's tasks: see [`Dump`].
     ///
     /// ```
     /// let rt = gorun::Runtime::new().unwrap();
@@ -288,7 +288,7 @@ impl Runtime {
     }
 
     /// A snapshot of this runtime's counters: see
-    /// [`Metrics`](crate::debug::Metrics).
+    /// [`Metrics`].
     ///
     /// ```
     /// let rt = gorun::Runtime::builder().workers(3).build().unwrap();
@@ -405,7 +405,7 @@ pub fn num_goroutines() -> usize {
 
 /// A dump of every task (Go's goroutine dump): of the current runtime
 /// inside one, else of the global runtime. See
-/// [`Dump`](crate::debug::Dump); print it with `{}`.
+/// [`Dump`]; print it with `{}`.
 ///
 /// ```
 /// gorun::run(async {
@@ -422,7 +422,7 @@ pub fn dump() -> Dump {
 
 /// A snapshot of the runtime's counters (Go's `runtime/metrics`): of the
 /// current runtime inside one, else of the global runtime. See
-/// [`Metrics`](crate::debug::Metrics).
+/// [`Metrics`].
 ///
 /// ```
 /// gorun::run(async {
