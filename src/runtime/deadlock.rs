@@ -32,8 +32,9 @@
 //! counts until it is gone).
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
+
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::task::Wake;
 use std::thread::Thread;
 use std::time::Duration;
@@ -95,14 +96,27 @@ impl Wake for Root {
 }
 
 /// The roots of one runtime.
-#[derive(Default)]
 pub(crate) struct Roots {
     list: Mutex<Vec<Arc<Root>>>,
     /// How many roots have `waiting` set (a cheap pre-check for workers).
     waiting: AtomicUsize,
 }
 
+impl Default for Roots {
+    fn default() -> Roots {
+        Roots {
+            list: Mutex::default(),
+            waiting: AtomicUsize::new(0),
+        }
+    }
+}
+
 impl Roots {
+    /// Whether any root is waiting (what the last parking worker checks).
+    pub(crate) fn any_waiting(&self) -> bool {
+        self.waiting.load(SeqCst) != 0
+    }
+
     pub(crate) fn add(&self, root: Arc<Root>) {
         self.list.lock().unwrap().push(root);
     }
@@ -125,7 +139,7 @@ impl Roots {
     /// Called by the worker that parked last: wakes the waiting roots so
     /// they run the check, if it can possibly succeed.
     pub(crate) fn all_workers_idle(&self, shared: &Shared) {
-        if self.waiting.load(SeqCst) == 0
+        if !self.any_waiting()
             || !shared.config.detect_deadlocks
             || shared.reactor.has_interest()
             || !shared.blocking.is_idle()
@@ -227,4 +241,37 @@ pub(crate) fn next_pause(previous: Option<Duration>) -> Duration {
     previous.map_or(Duration::from_millis(1), |d| {
         (d * 2).min(Duration::from_secs(1))
     })
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::Roots;
+    use crate::runtime::idle::Idle;
+
+    /// The handshake between a `block_on` about to sleep and the last
+    /// worker to park: either the root's check sees every worker parked, or
+    /// the worker sees the root waiting (and wakes it to check). Never
+    /// neither, which would leave a deadlocked program hanging unreported.
+    #[test]
+    fn the_root_or_the_last_parking_worker_always_sees_the_other() {
+        loom::model(|| {
+            let idle = Arc::new(Idle::new(1));
+            let roots = Arc::new(Roots::default());
+            let worker = {
+                let (idle, roots) = (idle.clone(), roots.clone());
+                thread::spawn(move || {
+                    let parked = idle.transition_worker_to_parked(0, false);
+                    parked.all_parked && roots.any_waiting()
+                })
+            };
+            // The root: marks itself waiting, then checks the workers.
+            roots.waiting.fetch_add(1, super::SeqCst);
+            let root_saw_all_parked = idle.all_parked();
+            let worker_saw_root = worker.join().unwrap();
+            assert!(root_saw_all_parked || worker_saw_root);
+        });
+    }
 }
