@@ -144,6 +144,21 @@ fn the_runtime_survives_a_reported_deadlock() {
     drop(rt);
 }
 
+/// With detection off, a deadlocked program hangs as it would without
+/// gorun's help (the parent expects this case to time out).
+fn with_detection_off_a_deadlock_hangs() {
+    let rt = Runtime::builder()
+        .workers(2)
+        .detect_deadlocks(false)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (_tx, rx) = chan::<u32>(0);
+        rx.recv().await;
+    });
+    unreachable!("a deadlocked block_on returned");
+}
+
 // ---- true negatives
 
 /// A task sleeps, then sends: the pending timer means progress is coming.
@@ -220,7 +235,15 @@ fn busy_workers_are_not_a_deadlock() {
     assert_ne!(v, 1);
 }
 
+/// Cases that must still be running when this much time has passed.
+const HANGS: &[&str] = &["with_detection_off_a_deadlock_hangs"];
+const HANG_TIMEOUT: Duration = Duration::from_secs(2);
+
 const CASES: &[(&str, fn())] = &[
+    (
+        "with_detection_off_a_deadlock_hangs",
+        with_detection_off_a_deadlock_hangs,
+    ),
     (
         "a_receive_cycle_is_a_deadlock",
         a_receive_cycle_is_a_deadlock,
@@ -313,7 +336,12 @@ fn run_all(args: &[String]) -> ExitCode {
             if let Some(status) = child.try_wait().unwrap() {
                 break Some(status);
             }
-            if start.elapsed() > CASE_TIMEOUT {
+            let limit = if HANGS.contains(name) {
+                HANG_TIMEOUT
+            } else {
+                CASE_TIMEOUT
+            };
+            if start.elapsed() > limit {
                 let _ = child.kill();
                 break None;
             }
@@ -321,7 +349,8 @@ fn run_all(args: &[String]) -> ExitCode {
         };
         let output = child.wait_with_output().unwrap();
         match status {
-            Some(s) if s.success() => println!("test {name} ... ok"),
+            None if HANGS.contains(name) => println!("test {name} ... ok (hung, as it should)"),
+            Some(s) if s.success() && !HANGS.contains(name) => println!("test {name} ... ok"),
             other => {
                 println!(
                     "test {name} ... FAILED ({})",
