@@ -28,6 +28,10 @@
 //! | `net.Listen`, `net.Dial` | [`net::TcpListener`], [`net::TcpStream`], [`net::UdpSocket`], [`net::UnixListener`], [`net::UnixStream`] |
 //! | blocking syscall hand-off | [`gorun::spawn_blocking(f)`](spawn_blocking) |
 //! | a goroutine's panic | caught: the [`JoinHandle`] yields a [`JoinError`] with [`is_panic()`](JoinError::is_panic) |
+//! | goroutine dump (`SIGQUIT`, pprof) | [`gorun::dump()`](dump) → [`debug::Dump`] |
+//! | `all goroutines are asleep - deadlock!` | the same panic from [`run`] / [`Runtime::block_on`], with a dump |
+//! | `runtime/metrics`, `sysmon` | [`gorun::metrics()`](metrics), [`Builder::blocking_threshold`] |
+//! | `goleak` in tests | [`testing::assert_no_leaks`] |
 //!
 //! # Hello, goroutines
 //!
