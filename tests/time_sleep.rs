@@ -239,3 +239,17 @@ fn dropping_the_after_func_handle_does_not_stop_it() {
         rx.await.unwrap();
     });
 }
+
+/// A timer armed from outside the workers while one of them is about to
+/// block in the reactor is never slept past: the driver either sees the new
+/// deadline or is interrupted (a lost wake-up here hung the runtime).
+#[test]
+fn sleeps_armed_from_block_on_while_workers_go_idle_all_fire() {
+    let _w = watchdog("sleeps from block_on", Duration::from_secs(60));
+    let rt = runtime(2);
+    rt.block_on(async {
+        for _ in 0..1000 {
+            gorun::sleep(Duration::from_micros(500)).await;
+        }
+    });
+}

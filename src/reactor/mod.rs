@@ -202,6 +202,13 @@ impl Reactor {
         let Ok(mut events) = self.events.try_lock() else {
             return false;
         };
+        // `polling` is set before the nearest deadline is read. A task
+        // arming a timer stores its deadline and then reads `polling`
+        // (`notify_if_later_than`); with both sides `SeqCst`, either this
+        // read sees the new deadline or that one sees `polling` and
+        // interrupts the wait. Read the other way round, both could miss,
+        // and the driver slept past the timer with nobody to wake it.
+        self.polling.store(true, SeqCst);
         let now = Instant::now();
         let timer_timeout = self
             .timers
@@ -213,7 +220,6 @@ impl Reactor {
         };
         let block = timeout != Some(Duration::ZERO) && before_wait();
         events.clear();
-        self.polling.store(true, SeqCst);
         // An error from the poller (EINTR is handled by `polling`) leaves
         // no events; the caller simply runs its loop again.
         let _ = self.poller.wait(
