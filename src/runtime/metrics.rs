@@ -91,14 +91,28 @@ impl WorkerStats {
 
     /// The poll in progress: `(poll_seq, task id, spawn location, spawn
     /// time)`; the task is meaningful only when `poll_seq` is odd.
+    ///
+    /// Read like a sequence lock: `poll_seq` before and after the fields,
+    /// and the fields are trusted only if it did not move, so a report never
+    /// pairs one poll's number with the next poll's task. (Exact on x86's
+    /// store order; elsewhere, where this is only a diagnostic, the window
+    /// for a mismatch is the few instructions between two polls.)
     pub(crate) fn current(&self) -> (u64, u64, Option<&'static Location<'static>>, u32) {
-        let seq = self.poll_seq.load(Acquire);
-        let id = self.current_id.load(Relaxed);
-        let location = self.current_location.load(Relaxed);
-        let spawned_ms = self.current_spawned_ms.load(Relaxed);
-        // SAFETY: only `poll_started` stores here, from a `&'static
-        // Location`.
-        (seq, id, unsafe { location.as_ref() }, spawned_ms)
+        for _ in 0..4 {
+            let seq = self.poll_seq.load(Acquire);
+            let id = self.current_id.load(Relaxed);
+            let location = self.current_location.load(Relaxed);
+            let spawned_ms = self.current_spawned_ms.load(Relaxed);
+            std::sync::atomic::fence(Acquire);
+            if self.poll_seq.load(Relaxed) == seq {
+                // SAFETY: only `poll_started` stores here, from a
+                // `&'static Location`.
+                return (seq, id, unsafe { location.as_ref() }, spawned_ms);
+            }
+        }
+        // The worker is moving from task to task faster than we can read
+        // it: it is not stuck in a poll.
+        (0, 0, None, 0)
     }
 
     fn snapshot(&self) -> WorkerMetrics {
