@@ -18,6 +18,11 @@
 //! `scheduler.rs` routes a runnable task to a queue. A worker with nothing
 //! to do drives the reactor (`src/reactor/`) while it sleeps (`park.rs`).
 //!
+//! Seeing inside: `metrics.rs` (per-worker counters and the poll each
+//! worker is in), `dump.rs` (the task dump), `deadlock.rs` (`block_on`'s
+//! deadlock detector), `monitor.rs` (the blocking monitor and spare
+//! workers) and `trace.rs` (the optional `tracing` events).
+//!
 //! Alternatives rejected:
 //! - One global queue for everything (smol's single-executor default):
 //!   every spawn and every wake contends on one lock or one cache line.
