@@ -61,7 +61,7 @@ fn main() {
                 }
             });
         }
-        drop((jobs_rx, results_tx));
+        drop(jobs_rx);
 
         // The producer: closing the channel (dropping the last sender) ends
         // the workers' loops, like `close(jobs)`.
@@ -75,6 +75,7 @@ fn main() {
         // goroutine that waits on the WaitGroup and then closes.
         let closer = gorun::spawn(async move {
             workers.wait().await;
+            results_tx.close();
         });
 
         // Fan in: merge everything on this task.

@@ -12,7 +12,6 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use gorun::sync::WaitGroup;
 use gorun::{Context, Receiver};
 
 /// Emits `nums` on a channel, then closes it (by dropping the sender).
@@ -51,11 +50,10 @@ fn sq(ctx: Context, input: Receiver<u64>, alive: Arc<AtomicUsize>) -> Receiver<u
 /// Merges several channels into one, closed when all inputs are.
 fn merge(ctx: Context, inputs: Vec<Receiver<u64>>, alive: Arc<AtomicUsize>) -> Receiver<u64> {
     let (out, rx) = gorun::chan(0);
-    let wg = WaitGroup::new();
     for input in inputs {
         let (ctx, out, alive) = (ctx.clone(), out.clone(), alive.clone());
         alive.fetch_add(1, Ordering::SeqCst);
-        wg.go(async move {
+        gorun::spawn(async move {
             while let Some(n) = input.recv().await {
                 gorun::select! {
                     sent = out.send(n) => if sent.is_err() { break },
@@ -66,7 +64,8 @@ fn merge(ctx: Context, inputs: Vec<Receiver<u64>>, alive: Arc<AtomicUsize>) -> R
         });
     }
     // `out` is dropped here; the clones held by the merging tasks close
-    // the channel when the last one finishes (Go: wg.Wait(); close(out)).
+    // the channel when the last one finishes: what Go spells with a
+    // WaitGroup, `wg.Wait(); close(out)`.
     rx
 }
 

@@ -1,24 +1,14 @@
 //! Every channel operation spends the cooperative budget, so a task looping
 //! on channel operations that are always ready still lets others run.
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::Duration;
 
+use common::watchdog;
 use gorun::{chan, Runtime};
-
-/// Aborts the process if the returned guard is not dropped within `limit`
-/// (a starved task would otherwise hang the test run).
-fn watchdog(limit: Duration) -> mpsc::Sender<()> {
-    let (done, wait) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
-            eprintln!("watchdog: a task starved");
-            std::process::abort();
-        }
-    });
-    done
-}
 
 /// A task that loops on channel operations until its flag is set, and
 /// returns how many rounds it made.
@@ -27,7 +17,8 @@ type Hog = std::pin::Pin<Box<dyn std::future::Future<Output = u64> + Send>>;
 /// Runs `hog` and a task that sets a flag on one worker; `hog` loops until
 /// the flag is set, so it finishes only if channel operations yield.
 fn hog_yields(hog: fn(Arc<AtomicBool>) -> Hog) {
-    let _guard = watchdog(Duration::from_secs(30));
+    // A starved task would otherwise hang the test run.
+    let _guard = watchdog("a channel-op hog (a task starved)", Duration::from_secs(30));
     let rt = Runtime::builder().workers(1).build().unwrap();
     let ops = rt
         .block_on(rt.spawn(async move {

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
-use common::{runtime, watchdog, DropCounter};
+use common::{runtime, wait_for_reason, watchdog, DropCounter};
 use futures::FutureExt;
+use gorun::debug::WaitReason;
 use gorun::{Context, ContextError};
 
 /// Polls `future` once with a waker that does nothing, outside any
@@ -33,7 +34,7 @@ fn done_completes_when_another_task_cancels() {
                 ctx.err()
             })
         };
-        gorun::sleep(Duration::from_millis(5)).await;
+        wait_for_reason(waiter.id(), |r| r == WaitReason::Context).await;
         gorun::spawn(async move { cancel.cancel() });
         assert_eq!(waiter.await.unwrap(), Some(ContextError::Canceled));
     });
@@ -169,7 +170,7 @@ fn a_done_moved_between_tasks_wakes_the_last_poller() {
             ctx.err()
         });
         a.await.unwrap();
-        gorun::sleep(Duration::from_millis(5)).await;
+        wait_for_reason(b.id(), |r| r == WaitReason::Context).await;
         cancel.cancel();
         assert_eq!(b.await.unwrap(), Some(ContextError::Canceled));
     });

@@ -9,6 +9,8 @@
 //! but the runtime's, and kills a case that does not finish in time, so a
 //! detector that fails to fire fails the test instead of hanging CI.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -32,11 +34,7 @@ fn expect_deadlock(f: impl FnOnce()) -> String {
     let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .expect_err("no deadlock was reported");
     let _ = std::panic::take_hook();
-    let message = payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default();
+    let message = common::panic_message(&*payload);
     assert!(
         message.starts_with(DEADLOCK),
         "not the deadlock message: {message}"

@@ -9,51 +9,15 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{runtime, watchdog};
-use gorun::debug::{Dump, TaskRecord, TaskState, WaitReason};
+use common::{runtime, wait_for, wait_for_reason, watchdog, PATIENCE};
+use gorun::debug::{TaskState, WaitReason};
 use gorun::sync::{ErrGroup, Mutex, Once, RwLock, Semaphore, WaitGroup};
 use gorun::time::{Ticker, Timer};
 use gorun::{Context, TaskId};
 
-/// How long a task may take to show the expected state.
-const PATIENCE: Duration = Duration::from_secs(5);
-
 /// A watchdog for one test: generous, since every wait here is bounded.
 fn guard(name: &'static str) -> common::Watchdog {
     watchdog(name, Duration::from_secs(60))
-}
-
-/// Takes dumps (sleeping a millisecond between them) until task `id` is
-/// listed with a state `want` accepts; returns its record and that dump.
-/// Panics with the last dump after [`PATIENCE`].
-async fn wait_for(id: TaskId, want: impl Fn(TaskState) -> bool) -> (TaskRecord, Dump) {
-    let start = Instant::now();
-    loop {
-        let dump = gorun::dump();
-        if let Some(t) = dump.tasks().iter().find(|t| t.id == id) {
-            if want(t.state) {
-                return (*t, dump);
-            }
-        }
-        if start.elapsed() > PATIENCE {
-            panic!("task {id} never reached the expected state; last dump:\n{dump}");
-        }
-        gorun::sleep(Duration::from_millis(1)).await;
-    }
-}
-
-/// [`wait_for`] the state `Waiting(reason)` with a reason `want` accepts;
-/// returns the reason and the dump's text.
-async fn wait_for_reason(id: TaskId, want: impl Fn(WaitReason) -> bool) -> (WaitReason, String) {
-    let (record, dump) = wait_for(
-        id,
-        |state| matches!(state, TaskState::Waiting(r) if want(r)),
-    )
-    .await;
-    let TaskState::Waiting(reason) = record.state else {
-        unreachable!()
-    };
-    (reason, dump.to_string())
 }
 
 /// The header line of task `id` in a dump's text.

@@ -5,7 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{runtime, watchdog};
+use common::{runtime, wait_for_reason, watchdog};
+use gorun::debug::WaitReason;
 
 // https://github.com/golang/go/blob/master/test/chan/doubleselect.go
 //
@@ -225,7 +226,7 @@ mod select6 {
                 let c1_rx = c1_rx.clone();
                 gorun::spawn(async move { c1_rx.recv().await })
             };
-            gorun::sleep(Duration::from_millis(10)).await;
+            wait_for_reason(plain.id(), |r| matches!(r, WaitReason::ChanRecv { .. })).await;
             // ...then a select parks behind it on c1, and on c2.
             let selecting = gorun::spawn(async move {
                 gorun::select! {
@@ -233,7 +234,7 @@ mod select6 {
                     _ = c2_rx.recv() => c3_tx.send(true).await.unwrap(),
                 }
             });
-            gorun::sleep(Duration::from_millis(10)).await;
+            wait_for_reason(selecting.id(), |r| r == WaitReason::Select).await;
             c2_tx.send(true).await.unwrap();
             assert_eq!(c3_rx.recv().await, Some(true));
             c1_tx.send(true).await.unwrap();
@@ -399,14 +400,14 @@ mod chan_test {
                     }
                 })
             };
-            gorun::sleep(Duration::from_millis(5)).await;
+            wait_for_reason(waiter.id(), |r| r == WaitReason::Select).await;
             let other = gorun::spawn(async move {
                 gorun::select! {
                     v = rx.recv() => v,
                     v = e_rx.recv() => v,
                 }
             });
-            gorun::sleep(Duration::from_millis(5)).await;
+            wait_for_reason(other.id(), |r| r == WaitReason::Select).await;
             tx.send(8).await.unwrap();
             assert_eq!(waiter.await.unwrap(), Some(8));
             e_tx.send(9).await.unwrap();

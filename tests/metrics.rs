@@ -1,12 +1,11 @@
 //! Runtime metrics: each counter counts what its name says.
 
+mod common;
+
 use std::time::Duration;
 
+use common::runtime;
 use gorun::Runtime;
-
-fn runtime(workers: usize) -> Runtime {
-    Runtime::builder().workers(workers).build().unwrap()
-}
 
 #[test]
 fn tasks_spawned_counts_every_spawn_from_workers_and_outside() {

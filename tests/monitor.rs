@@ -24,6 +24,15 @@ fn monitored(workers: usize) -> (Runtime, Arc<Mutex<Vec<BlockingReport>>>) {
     (rt, reports)
 }
 
+/// Waits (on this plain thread) until `flag` is set: a task has started.
+fn wait_until_set(flag: &AtomicBool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !flag.load(SeqCst) {
+        assert!(Instant::now() < deadline, "the task never started");
+        std::thread::yield_now();
+    }
+}
+
 #[test]
 fn a_task_holding_a_worker_past_the_threshold_is_reported_once_with_its_location() {
     let (rt, reports) = monitored(2);
@@ -66,13 +75,16 @@ fn other_tasks_run_while_the_only_worker_is_blocked() {
     let (rt, _reports) = monitored(1);
     let blocker_done = Arc::new(AtomicBool::new(false));
     let done = blocker_done.clone();
+    let started = Arc::new(AtomicBool::new(false));
+    let blocker_started = started.clone();
     let saw_blocker_done = rt.block_on(async move {
         let blocker = gorun::spawn(async move {
+            blocker_started.store(true, SeqCst);
             std::thread::sleep(Duration::from_millis(500));
             done.store(true, SeqCst);
         });
-        // Let the blocker start on the one worker.
-        std::thread::sleep(Duration::from_millis(5));
+        // The blocker holds the one worker before the other task exists.
+        wait_until_set(&started);
         let flag = blocker_done.clone();
         let other = gorun::spawn(async move { flag.load(SeqCst) });
         let saw = other.await.unwrap();
@@ -125,9 +137,14 @@ fn spare_workers_exit_once_the_blocked_worker_returns() {
         .on_blocking(|_| {})
         .build()
         .unwrap();
-    rt.block_on(async {
-        let blocker = gorun::spawn(async { std::thread::sleep(Duration::from_millis(200)) });
-        std::thread::sleep(Duration::from_millis(5));
+    let started = Arc::new(AtomicBool::new(false));
+    let blocker_started = started.clone();
+    rt.block_on(async move {
+        let blocker = gorun::spawn(async move {
+            blocker_started.store(true, SeqCst);
+            std::thread::sleep(Duration::from_millis(200))
+        });
+        wait_until_set(&started);
         gorun::spawn(async {}).await.unwrap();
         blocker.await.unwrap();
     });

@@ -4,6 +4,8 @@ mod common;
 
 use std::time::Duration;
 
+use common::wait_for_reason;
+use gorun::debug::WaitReason;
 use gorun::net::UdpSocket;
 
 /// A socket bound to a free loopback port.
@@ -56,7 +58,7 @@ fn recv_from_waits_for_a_datagram_sent_later() {
             let (n, _) = receiver.recv_from(&mut buf).await.unwrap();
             buf[..n].to_vec()
         });
-        gorun::sleep(Duration::from_millis(20)).await;
+        wait_for_reason(waiting.id(), |r| r == WaitReason::Io).await;
         bound().await.send_to(b"late", to).await.unwrap();
         assert_eq!(waiting.await.unwrap(), b"late");
     });

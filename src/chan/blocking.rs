@@ -5,9 +5,7 @@ use std::pin::pin;
 use std::sync::Arc as StdArc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use super::channel::Channel;
 use super::error::SendError;
-use super::waiter::Waiter;
 // The facade (`crate::loom`) covers `sync`; the parking calls are swapped
 // here so that loom models the blocking forms too.
 #[cfg(loom)]
@@ -43,49 +41,19 @@ fn park_until<R>(mut poll: impl FnMut(&mut Context<'_>) -> Poll<R>) -> R {
     }
 }
 
-/// Sends `value`, parking the thread until a receiver takes it (capacity 0)
-/// or it is buffered, or the channel closes.
-pub(crate) fn send<T>(chan: &Channel<T>, value: T) -> Result<(), SendError<T>> {
-    let waiter = pin!(Waiter::new(Some(value)));
-    let waiter = waiter.into_ref();
-    let _cancel = CancelSend { chan, waiter };
+/// Completes a plain send, parking the thread until a receiver takes the
+/// value (capacity 0) or it is buffered, or the channel closes. The
+/// future's own drop withdraws its waiter if the thread unwinds meanwhile.
+pub(crate) fn send<T>(op: super::Send<'_, T>) -> Result<(), SendError<T>> {
+    let op = pin!(op);
+    let (chan, waiter) = op.as_ref().select_parts();
     park_until(|cx| chan.poll_send(waiter, cx))
 }
 
-/// Receives a value, parking the thread until one arrives or the channel
-/// is closed and drained.
-pub(crate) fn recv<T>(chan: &Channel<T>) -> Option<T> {
-    let waiter = pin!(Waiter::new(None));
-    let waiter = waiter.into_ref();
-    let _cancel = CancelRecv { chan, waiter };
+/// Completes a plain receive, parking the thread until a value arrives or
+/// the channel is closed and drained.
+pub(crate) fn recv<T>(op: super::Recv<'_, T>) -> Option<T> {
+    let op = pin!(op);
+    let (chan, waiter) = op.as_ref().select_parts();
     park_until(|cx| chan.poll_recv(waiter, cx))
-}
-
-/// Unlinks a blocking send's waiter if the thread unwinds while parked
-/// (a panicking waker, say); a no-op after completion.
-struct CancelSend<'a, T> {
-    /// The channel the waiter may be parked on.
-    chan: &'a Channel<T>,
-    /// The waiter on the blocked thread's stack.
-    waiter: std::pin::Pin<&'a Waiter<T>>,
-}
-
-impl<T> Drop for CancelSend<'_, T> {
-    fn drop(&mut self) {
-        self.chan.cancel_send(self.waiter);
-    }
-}
-
-/// The receive twin of [`CancelSend`].
-struct CancelRecv<'a, T> {
-    /// The channel the waiter may be parked on.
-    chan: &'a Channel<T>,
-    /// The waiter on the blocked thread's stack.
-    waiter: std::pin::Pin<&'a Waiter<T>>,
-}
-
-impl<T> Drop for CancelRecv<'_, T> {
-    fn drop(&mut self) {
-        self.chan.cancel_recv(self.waiter);
-    }
 }

@@ -22,7 +22,6 @@ use std::collections::VecDeque;
 use std::panic::Location;
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
@@ -83,7 +82,8 @@ struct State<T> {
     timer_due: TimerDue,
 }
 
-/// When a timer channel's timer fires: milliseconds since [`due_epoch`],
+/// When a timer channel's timer fires: milliseconds since
+/// [`wait::epoch`](crate::task::wait::epoch),
 /// rounded up, plus one, in 48 little-endian bits (about 8,900 years); 0
 /// when no timer is armed (or the channel is not a timer's).
 #[derive(Clone, Copy)]
@@ -97,7 +97,7 @@ impl TimerDue {
         let Some(due) = due else {
             return TimerDue::NONE;
         };
-        let since = due.saturating_duration_since(due_epoch());
+        let since = due.saturating_duration_since(crate::task::wait::epoch());
         let ms = since.as_nanos().div_ceil(1_000_000);
         let ms = u64::try_from(ms).unwrap_or(u64::MAX).min((1 << 48) - 2) + 1;
         let mut bytes = [0; 6];
@@ -107,23 +107,13 @@ impl TimerDue {
 
     #[inline]
     fn get(self) -> Option<Instant> {
-        if self.0 == [0; 6] {
-            return None;
-        }
         let mut bytes = [0; 8];
         bytes[..6].copy_from_slice(&self.0);
         match u64::from_le_bytes(bytes) {
             0 => None,
-            ms => Some(due_epoch() + std::time::Duration::from_millis(ms - 1)),
+            ms => Some(crate::task::wait::epoch() + std::time::Duration::from_millis(ms - 1)),
         }
     }
-}
-
-/// The instant [`TimerDue`] counts from: the first time a timer channel
-/// was armed.
-fn due_epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
 }
 
 impl<T> Channel<T> {

@@ -291,7 +291,7 @@ impl<T> Sender<T> {
         match self.chan.try_send(v) {
             Ok(()) => Ok(()),
             Err(TrySendError::Closed(v)) => Err(SendError(v)),
-            Err(TrySendError::Full(v)) => blocking::send(&self.chan, v),
+            Err(TrySendError::Full(v)) => blocking::send(self.send(v)),
         }
     }
 
@@ -360,12 +360,6 @@ impl<T> Sender<T> {
     /// ```
     pub fn capacity(&self) -> usize {
         self.chan.capacity()
-    }
-
-    /// Where the channel was made.
-    #[allow(dead_code)] // the task dump is its user.
-    pub(crate) fn location(&self) -> &'static Location<'static> {
-        self.chan.location()
     }
 
     /// Marks the channel as a timer's that fires at `due` (`None`: not
@@ -477,7 +471,7 @@ impl<T> Receiver<T> {
         match self.chan.try_recv() {
             Ok(v) => Some(v),
             Err(TryRecvError::Closed) => None,
-            Err(TryRecvError::Empty) => blocking::recv(&self.chan),
+            Err(TryRecvError::Empty) => blocking::recv(self.recv()),
         }
     }
 
@@ -524,12 +518,6 @@ impl<T> Receiver<T> {
     /// ```
     pub fn capacity(&self) -> usize {
         self.chan.capacity()
-    }
-
-    /// Where the channel was made.
-    #[allow(dead_code)] // the task dump is its user.
-    pub(crate) fn location(&self) -> &'static Location<'static> {
-        self.chan.location()
     }
 }
 

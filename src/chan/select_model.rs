@@ -1,5 +1,5 @@
-//! A minimal select built only from the hooks `select!` (issue #5) will
-//! use, to check that they suffice and that the protocol in the module
+//! A minimal select built only from the hooks `select!` uses (through
+//! `select::engine`), to check that they suffice and that the protocol in the module
 //! essay holds: exactly one case commits, nothing is lost or duplicated,
 //! also when two selects meet on the same channels. Tests only; run its
 //! loom models with

@@ -795,10 +795,7 @@ impl Future for Done<'_> {
             wait::record(WaitReason::Context);
             return Poll::Pending;
         }
-        let spent = ready!(coop::poll_proceed(cx));
-        ready!(this.poll_unbudgeted(cx));
-        spent.made_progress();
-        Poll::Ready(())
+        coop::poll_budgeted(cx, |cx| this.poll_unbudgeted(cx))
     }
 }
 

@@ -117,13 +117,7 @@ async fn lookup<I>(
 where
     I: Iterator<Item = SocketAddr>,
 {
-    match crate::spawn_blocking(move || f().map(Iterator::collect)).await {
-        Ok(result) => result,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(_) => Err(io::Error::other(
-            "address lookup cancelled: the runtime is shutting down",
-        )),
-    }
+    super::blocking_io("address lookup", move || f().map(Iterator::collect)).await
 }
 
 /// The error for an argument that named no address at all (an empty slice).

@@ -70,22 +70,93 @@ pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixListener, UnixStream};
 
-/// Implements `AsFd`, `AsRawFd`, and `futures::io::{AsyncRead, AsyncWrite}`
-/// for a stream type and for shared references to it, by forwarding to the
-/// type's `poll_*_priv` methods (reading and writing take `&self`: a
-/// socket's two directions are independent). `TcpStream` and `UnixStream`
-/// share this one definition.
-macro_rules! impl_stream_io {
+/// Runs a blocking socket call (a DNS lookup, a blocking connect) on the
+/// blocking pool. A panic in `f` is re-raised here; if the runtime shuts
+/// down first, the error says that `what` was cancelled.
+async fn blocking_io<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    match crate::spawn_blocking(f).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(std::io::Error::other(format!(
+            "{what} cancelled: the runtime is shutting down"
+        ))),
+    }
+}
+
+/// Implements `AsFd` and `AsRawFd` for a type whose `inner` is an
+/// `Async` of a std socket: listeners, streams and UDP sockets.
+macro_rules! impl_as_fd {
     ($ty:ty) => {
-        impl AsFd for $ty {
-            fn as_fd(&self) -> BorrowedFd<'_> {
-                self.inner.get_ref().as_fd()
+        impl ::std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> ::std::os::fd::BorrowedFd<'_> {
+                ::std::os::fd::AsFd::as_fd(self.inner.get_ref())
             }
         }
 
-        impl AsRawFd for $ty {
-            fn as_raw_fd(&self) -> RawFd {
-                self.inner.get_ref().as_raw_fd()
+        impl ::std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> ::std::os::fd::RawFd {
+                ::std::os::fd::AsRawFd::as_raw_fd(self.inner.get_ref())
+            }
+        }
+    };
+}
+pub(crate) use impl_as_fd;
+
+/// Implements `AsFd`, `AsRawFd`, and `futures::io::{AsyncRead, AsyncWrite}`
+/// for a stream type and for shared references to it, through the
+/// `poll_*_priv` methods it defines on the type (reading and writing take
+/// `&self`: a socket's two directions are independent; the split halves in
+/// `tcp/split.rs` call them too). `TcpStream` and `UnixStream`
+/// share this one definition.
+macro_rules! impl_stream_io {
+    ($ty:ty) => {
+        $crate::net::impl_as_fd!($ty);
+
+        impl $ty {
+            /// Reads into `buf`, waiting while nothing is available.
+            fn poll_read_priv(
+                &self,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                self.inner
+                    .poll_read_with(cx, |mut s| ::std::io::Read::read(&mut s, buf))
+            }
+
+            /// Reads into `bufs`, waiting while nothing is available.
+            fn poll_read_vectored_priv(
+                &self,
+                cx: &mut Context<'_>,
+                bufs: &mut [IoSliceMut<'_>],
+            ) -> Poll<io::Result<usize>> {
+                self.inner
+                    .poll_read_with(cx, |mut s| ::std::io::Read::read_vectored(&mut s, bufs))
+            }
+
+            /// Writes from `buf`, waiting while the send buffer is full.
+            fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+                self.inner
+                    .poll_write_with(cx, |mut s| ::std::io::Write::write(&mut s, buf))
+            }
+
+            /// Writes from `bufs`, waiting while the send buffer is full.
+            fn poll_write_vectored_priv(
+                &self,
+                cx: &mut Context<'_>,
+                bufs: &[IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                self.inner
+                    .poll_write_with(cx, |mut s| ::std::io::Write::write_vectored(&mut s, bufs))
+            }
+
+            /// `AsyncWrite::poll_close` for every writer of the stream: shuts
+            /// down the writing side, so the peer reads end-of-file (a socket
+            /// has nothing to flush).
+            fn poll_close_priv(&self) -> Poll<io::Result<()>> {
+                Poll::Ready(self.shutdown(::std::net::Shutdown::Write))
             }
         }
 

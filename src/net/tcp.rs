@@ -17,9 +17,8 @@ mod split;
 
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -178,17 +177,7 @@ impl TcpListener {
     }
 }
 
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.inner.get_ref().as_fd()
-    }
-}
-
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.inner.get_ref().as_raw_fd()
-    }
-}
+crate::net::impl_as_fd!(TcpListener);
 
 /// The stream of connections a [`TcpListener`] accepts, from
 /// [`TcpListener::incoming`]. It never ends.
@@ -464,41 +453,6 @@ impl TcpStream {
     /// ```
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         split::into_split(self)
-    }
-
-    /// Reads into `buf`, waiting while nothing is available.
-    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.inner.poll_read_with(cx, |mut s| s.read(buf))
-    }
-
-    /// Reads into `bufs`, waiting while nothing is available.
-    fn poll_read_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.inner.poll_read_with(cx, |mut s| s.read_vectored(bufs))
-    }
-
-    /// Writes from `buf`, waiting while the send buffer is full.
-    fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_with(cx, |mut s| s.write(buf))
-    }
-
-    /// Writes from `bufs`, waiting while the send buffer is full.
-    fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.inner
-            .poll_write_with(cx, |mut s| s.write_vectored(bufs))
-    }
-
-    /// `AsyncWrite::poll_close` for every writer of the stream: shuts down
-    /// the writing side (a TCP socket has nothing to flush).
-    fn poll_close_priv(&self) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
     }
 }
 

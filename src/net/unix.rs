@@ -16,9 +16,8 @@
 //! dropped; remove it yourself.
 
 use std::future::poll_fn;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io::{self, IoSlice, IoSliceMut};
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
@@ -140,17 +139,7 @@ impl UnixListener {
     }
 }
 
-impl AsFd for UnixListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.inner.get_ref().as_fd()
-    }
-}
-
-impl AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.inner.get_ref().as_raw_fd()
-    }
-}
+crate::net::impl_as_fd!(UnixListener);
 
 /// A Unix domain stream connection: Go's `net.Dial("unix", path)`.
 ///
@@ -214,15 +203,11 @@ impl UnixStream {
     /// listener whose backlog is full (see the module docs).
     async fn connect_blocking(path: &Path) -> io::Result<UnixStream> {
         let path = path.to_path_buf();
-        let connected =
-            crate::spawn_blocking(move || std::os::unix::net::UnixStream::connect(path)).await;
-        match connected {
-            Ok(stream) => UnixStream::from_std(stream?),
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => Err(io::Error::other(
-                "connect cancelled: the runtime is shutting down",
-            )),
-        }
+        let stream = super::blocking_io("connect", move || {
+            std::os::unix::net::UnixStream::connect(path)
+        })
+        .await?;
+        UnixStream::from_std(stream)
     }
 
     /// Creates a pair of connected sockets: a bidirectional pipe between
@@ -300,41 +285,6 @@ impl UnixStream {
     /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.inner.get_ref().shutdown(how)
-    }
-
-    /// Reads into `buf`, waiting while nothing is available.
-    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.inner.poll_read_with(cx, |mut s| s.read(buf))
-    }
-
-    /// Reads into `bufs`, waiting while nothing is available.
-    fn poll_read_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.inner.poll_read_with(cx, |mut s| s.read_vectored(bufs))
-    }
-
-    /// Writes from `buf`, waiting while the send buffer is full.
-    fn poll_write_priv(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_with(cx, |mut s| s.write(buf))
-    }
-
-    /// Writes from `bufs`, waiting while the send buffer is full.
-    fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.inner
-            .poll_write_with(cx, |mut s| s.write_vectored(bufs))
-    }
-
-    /// `AsyncWrite::poll_close`: shuts down the write side, so the peer
-    /// reads end-of-file.
-    fn poll_close_priv(&self) -> Poll<io::Result<()>> {
-        Poll::Ready(self.shutdown(Shutdown::Write))
     }
 }
 

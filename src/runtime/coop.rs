@@ -76,28 +76,42 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Spent> {
     })
 }
 
-/// One unit of budget, taken by [`poll_proceed`].
+/// Polls one step of an operation under the cooperative budget.
 ///
-/// Dropping it without calling [`Spent::made_progress`] gives the unit back:
-/// an operation that ends up `Pending` costs nothing.
+/// `op` runs only if a unit of budget is left; the unit is kept if `op`
+/// completes and refunded if it returns `Pending`. When the budget is
+/// spent, the task is woken and `Pending` is returned without calling `op`.
+#[inline]
+pub(crate) fn poll_budgeted<T>(
+    cx: &mut Context<'_>,
+    op: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+) -> Poll<T> {
+    let spent = std::task::ready!(poll_proceed(cx));
+    let output = std::task::ready!(op(cx));
+    spent.made_progress();
+    Poll::Ready(output)
+}
+
 /// Counts a yield forced by a spent budget (cold: once per budget).
 #[cold]
 fn exhausted() {
     super::trace::budget_exhausted();
-    super::context::with_current(|shared| {
-        super::context::with_worker(|w| match w {
-            Some(w) => w.stats().budget_yields.incr(),
-            None => {
-                if let Some(shared) = shared {
-                    shared
-                        .external_budget_yields
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
+    super::context::with_worker(|w| match w {
+        Some(w) => w.stats().budget_yields.incr(),
+        None => super::context::with_current(|shared| {
+            if let Some(shared) = shared {
+                shared
+                    .external_budget_yields
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
-        })
+        }),
     });
 }
 
+/// One unit of budget, taken by [`poll_proceed`].
+///
+/// Dropping it without calling [`Spent::made_progress`] gives the unit back:
+/// an operation that ends up `Pending` costs nothing.
 #[must_use = "call made_progress() once the operation completes"]
 pub(crate) struct Spent {
     refund: bool,

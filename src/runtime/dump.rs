@@ -143,18 +143,14 @@ impl Dump {
                 }
             }
         }
-        for running in shared.blocking.running() {
-            if listed.insert(running.id) {
-                tasks.push(TaskRecord {
-                    id: running.id,
-                    location: running.location,
-                    age: age_since(running.spawned_ms),
-                    state: TaskState::Blocking,
-                });
-            } else if let Some(t) = tasks.iter_mut().find(|t| t.id == running.id) {
-                t.state = TaskState::Blocking;
-            }
-        }
+        // A `spawn_blocking` task runs to completion in its one poll, so it
+        // is never registered and never in a worker: only the pool lists it.
+        tasks.extend(shared.blocking.running().into_iter().map(|r| TaskRecord {
+            id: r.id,
+            location: r.location,
+            age: age_since(r.spawned_ms),
+            state: TaskState::Blocking,
+        }));
         tasks.sort_by_key(|t| t.id);
         Dump {
             roots: shared.roots.records(),

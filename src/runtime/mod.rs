@@ -380,12 +380,7 @@ where
         Some(w) => Ok(task::spawn_on(&w.shared, Some(w), future, location)),
         None => Err(future),
     })
-    .unwrap_or_else(
-        |future| match context::with_current(|shared| shared.cloned()) {
-            Some(shared) => task::spawn_on(&shared, None, future, location),
-            None => task::spawn_on(&global().shared, None, future, location),
-        },
-    )
+    .unwrap_or_else(|future| task::spawn_on(&current_or_global(), None, future, location))
 }
 
 /// Number of live spawned tasks (Go's `runtime.NumGoroutine`), not counting

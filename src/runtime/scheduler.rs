@@ -17,6 +17,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_task::Runnable;
 
@@ -32,6 +33,7 @@ use super::queue::LocalQueue;
 use super::tasks::TaskTable;
 use super::worker::Worker;
 use super::{context, Config};
+use crate::reactor::timers::{Action, TimerKey};
 use crate::reactor::Reactor;
 use crate::task::TaskMeta;
 
@@ -142,6 +144,17 @@ impl Shared {
     /// runtime: the shard for per-worker bookkeeping.
     pub(crate) fn current_worker_index(&self) -> Option<usize> {
         context::with_worker(|w| w.filter(|w| w.belongs_to(self)).map(|w| w.index))
+    }
+
+    /// Arms a timer in the reactor: in the current worker's shard of the
+    /// timer store (the last shard off the workers), and interrupts the
+    /// driver if it may be sleeping past the new deadline. Every timer goes
+    /// through here, so none can miss that interruption.
+    pub(crate) fn arm_timer(&self, deadline: Instant, action: Action) -> TimerKey {
+        let shard = self.current_worker_index().unwrap_or(self.queues.len());
+        let key = self.reactor.timers.insert(shard, deadline, action);
+        self.reactor.notify_if_later_than(deadline);
+        key
     }
 
     /// Queues a woken task. `yielded` is async-task's

@@ -113,5 +113,4 @@ pub mod __private {
         ChanKind, ChanTag, Either, FutKind, FutTag, FutureCase, IntoChanCase, RecvCase, SendCase,
     };
     pub use super::engine::{select, Case, Cases, Kind, MacroSelect, TokenRef};
-    pub use ::core::convert::Infallible;
 }

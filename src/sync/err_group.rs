@@ -14,8 +14,7 @@
 //! # State
 //!
 //! - `tasks`: a [`WaitGroup`] counting the tasks started or queued and not
-//!   yet finished; `wait` is its `wait`.
-//! - `active`: the same count as a plain atomic, which `set_limit` reads
+//!   yet finished; `wait` is its `wait`, and `set_limit` reads its count
 //!   (Go panics when the limit changes while tasks are active).
 //! - `outcome`: under a lock, the first error (Go's `errOnce`: once an
 //!   error was seen, later ones are dropped) and the first panic payload.
@@ -24,7 +23,7 @@
 //!
 //! # Protocol
 //!
-//! 1. `go`: count the task (`tasks.add(1)`, `active += 1`); without a limit,
+//! 1. `go`: count the task (`tasks.add(1)`); without a limit,
 //!    spawn it. With one, under the `slots` lock: if fewer than `limit` run,
 //!    take a slot and spawn, else queue the future.
 //! 2. Each task runs its future, catching a panic. An `Err` or a panic is
@@ -132,8 +131,6 @@ pub struct ErrGroup<E> {
 struct Shared<E> {
     /// Counts tasks started or queued and not yet finished.
     tasks: WaitGroup,
-    /// The same count, readable (for `set_limit`'s check).
-    active: AtomicUsize,
     /// The first error and the first panic.
     outcome: Mutex<Outcome<E>>,
     /// The derived context's cancel function, for `with_context` groups.
@@ -190,7 +187,6 @@ impl<E> ErrGroup<E> {
         ErrGroup {
             shared: Arc::new(Shared {
                 tasks: WaitGroup::new(),
-                active: AtomicUsize::new(0),
                 outcome: Mutex::new(Outcome {
                     failed: false,
                     error: None,
@@ -285,7 +281,7 @@ impl<E> ErrGroup<E> {
     /// });
     /// ```
     pub fn set_limit(&self, limit: usize) {
-        let active = self.shared.active.load(Ordering::Acquire);
+        let active = self.shared.tasks.count();
         if active != 0 {
             panic!(
                 "errgroup: modify limit while {active} goroutines in the group are still active"
@@ -429,7 +425,7 @@ impl<E> fmt::Debug for ErrGroup<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let limit = self.shared.limit.load(Ordering::Relaxed);
         f.debug_struct("ErrGroup")
-            .field("active", &self.shared.active.load(Ordering::Relaxed))
+            .field("active", &self.shared.tasks.count())
             .field("limit", &(limit != NO_LIMIT).then_some(limit))
             .field("failed", &lock(&self.shared.outcome).failed)
             .finish()
@@ -440,7 +436,6 @@ impl<E> Shared<E> {
     /// Step 1: counts a task started or queued.
     fn count_one(&self) {
         self.tasks.add(1);
-        self.active.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Step 2: records `error` if it is the first, and cancels the context.
@@ -488,7 +483,6 @@ impl<E: Send + 'static> Drop for Finish<E> {
                 None => slots.running -= 1,
             }
         }
-        shared.active.fetch_sub(1, Ordering::AcqRel);
         shared.tasks.done();
     }
 }

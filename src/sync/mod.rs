@@ -58,9 +58,9 @@
 //! type in a public signature); taking the budget in each primitive by hand
 //! (five copies of the same three steps).
 
-use std::task::{ready, Context, Poll};
+use std::task::Poll;
 
-use crate::runtime::coop;
+use crate::runtime::coop::poll_budgeted;
 use crate::task::{wait, WaitReason};
 
 mod err_group;
@@ -76,19 +76,6 @@ pub use once::{CallOnce, Once};
 pub use rwlock::{Read, RwLock, RwLockReadGuard, RwLockWriteGuard, Write};
 pub use semaphore::{Acquire, Semaphore};
 pub use wait_group::{Wait, WaitGroup};
-
-/// Polls one step of a sync operation under the cooperative budget.
-///
-/// `op` runs only if a unit of budget is left; the unit is kept if `op`
-/// completes and refunded if it returns `Pending`. When the budget is
-/// spent, the task is woken and `Pending` is returned without calling `op`.
-#[inline]
-fn poll_budgeted<T>(cx: &mut Context<'_>, op: impl FnOnce(&mut Context<'_>) -> Poll<T>) -> Poll<T> {
-    let spent = ready!(coop::poll_proceed(cx));
-    let output = ready!(op(cx));
-    spent.made_progress();
-    Poll::Ready(output)
-}
 
 /// Passes `poll` through, recording `reason` for the task dump if it is
 /// pending (for operations with a single way to wait; the others record

@@ -279,9 +279,10 @@ impl WaitGroup {
         })
     }
 
-    /// The current value of the counter (racy: for diagnostics).
-    fn count(&self) -> u64 {
-        self.inner.state.load(Ordering::Relaxed) & COUNTER_MASK
+    /// The current value of the counter (racy: a snapshot, for
+    /// diagnostics and `ErrGroup::set_limit`'s check).
+    pub(super) fn count(&self) -> u64 {
+        self.inner.state.load(Ordering::Acquire) & COUNTER_MASK
     }
 }
 

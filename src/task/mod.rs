@@ -123,6 +123,27 @@ pub(crate) struct TaskMeta {
 pub(crate) const ABORTED: u64 = 1 << 63;
 
 impl TaskMeta {
+    /// The metadata of a task being spawned on `shared` from `worker` (or
+    /// from a thread that is not one of its workers), counted as live and
+    /// spawned from now on.
+    fn new(
+        shared: &Arc<Shared>,
+        worker: Option<&Worker>,
+        id: TaskId,
+        location: &'static Location<'static>,
+    ) -> TaskMeta {
+        shared.tasks.on_spawn(worker.map(|w| w.index));
+        shared.count_spawn(worker);
+        crate::runtime::trace::spawn(id, location);
+        TaskMeta {
+            shared: shared.clone(),
+            id,
+            location,
+            state: AtomicU64::new(NO_SLOT),
+            status: wait::TaskStatus::new(),
+        }
+    }
+
     /// The task's registry slot, `NO_SLOT` if it has none.
     pub(crate) fn slot(state: u64) -> crate::runtime::Slot {
         state & !ABORTED
@@ -158,16 +179,8 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let meta = TaskMeta {
-        shared: shared.clone(),
-        id: worker.map_or_else(TaskId::next, Worker::next_task_id),
-        location,
-        state: AtomicU64::new(NO_SLOT),
-        status: wait::TaskStatus::new(),
-    };
-    shared.tasks.on_spawn(worker.map(|w| w.index));
-    shared.count_spawn(worker);
-    crate::runtime::trace::spawn(meta.id, location);
+    let id = worker.map_or_else(TaskId::next, Worker::next_task_id);
+    let meta = TaskMeta::new(shared, worker, id, location);
     let (runnable, task) = async_task::Builder::new()
         .metadata(meta)
         .spawn(|meta| Guarded::new(future, meta), WithInfo(schedule));
@@ -194,16 +207,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let meta = TaskMeta {
-        shared: shared.clone(),
-        id: TaskId::next(),
-        location,
-        state: AtomicU64::new(NO_SLOT),
-        status: wait::TaskStatus::new(),
-    };
-    shared.tasks.on_spawn(None);
-    shared.count_spawn(None);
-    crate::runtime::trace::spawn(meta.id, location);
+    let meta = TaskMeta::new(shared, None, TaskId::next(), location);
     let (runnable, task) = async_task::Builder::new().metadata(meta).spawn(
         |meta| Guarded::new(async move { f() }, meta),
         schedule_blocking,

@@ -130,8 +130,9 @@ const ONCE: u32 = 10;
 const CONTEXT: u32 = 11;
 const JOIN: u32 = 12;
 
-/// The instant `Sleep` deadlines are measured from.
-fn epoch() -> Instant {
+/// The instant `Sleep` deadlines (and timer channels' due times) are
+/// measured from: its first use.
+pub(crate) fn epoch() -> Instant {
     static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     *EPOCH.get_or_init(Instant::now)
 }

@@ -55,14 +55,7 @@ pub(crate) fn call_at<F>(shared: Arc<Shared>, deadline: Instant, f: F) -> AfterF
 where
     F: FnOnce() + Send + 'static,
 {
-    let shard = shared
-        .current_worker_index()
-        .unwrap_or(shared.config.workers);
-    let key = shared
-        .reactor
-        .timers
-        .insert(shard, deadline, Action::Call(Box::new(f)));
-    shared.reactor.notify_if_later_than(deadline);
+    let key = shared.arm_timer(deadline, Action::Call(Box::new(f)));
     AfterFunc {
         inner: Arc::new(Inner {
             key: Mutex::new(Some(key)),

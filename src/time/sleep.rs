@@ -144,13 +144,10 @@ impl Future for Sleep {
             Some(key) if timers.update_waker(key, cx.waker()) => {}
             // Not armed yet (or fired by a clock that ran ahead of ours).
             _ => {
-                let shard = this
-                    .shared
-                    .current_worker_index()
-                    .unwrap_or(this.shared.config.workers);
-                this.key =
-                    Some(timers.insert(shard, this.deadline, Action::Wake(cx.waker().clone())));
-                this.shared.reactor.notify_if_later_than(this.deadline);
+                this.key = Some(
+                    this.shared
+                        .arm_timer(this.deadline, Action::Wake(cx.waker().clone())),
+                );
             }
         }
         wait::record(WaitReason::Sleep {
@@ -175,7 +172,7 @@ impl fmt::Debug for Sleep {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))] // builds a real runtime: not a loom model
 mod tests {
     use std::task::{Context, Poll, Waker};
 

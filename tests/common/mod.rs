@@ -56,3 +56,46 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_default()
 }
+
+/// How long a task may take to show the expected state in the task dump.
+pub const PATIENCE: Duration = Duration::from_secs(5);
+
+/// Takes dumps (sleeping a millisecond between them) until task `id` is
+/// listed with a state `want` accepts; returns its record and that dump.
+/// Panics with the last dump after [`PATIENCE`].
+pub async fn wait_for(
+    id: gorun::TaskId,
+    want: impl Fn(gorun::debug::TaskState) -> bool,
+) -> (gorun::debug::TaskRecord, gorun::debug::Dump) {
+    let start = std::time::Instant::now();
+    loop {
+        let dump = gorun::dump();
+        if let Some(t) = dump.tasks().iter().find(|t| t.id == id) {
+            if want(t.state) {
+                return (*t, dump);
+            }
+        }
+        if start.elapsed() > PATIENCE {
+            panic!("task {id} never reached the expected state; last dump:\n{dump}");
+        }
+        gorun::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// [`wait_for`] the state `Waiting(reason)` with a reason `want` accepts;
+/// returns the reason and the dump's text.
+pub async fn wait_for_reason(
+    id: gorun::TaskId,
+    want: impl Fn(gorun::debug::WaitReason) -> bool,
+) -> (gorun::debug::WaitReason, String) {
+    use gorun::debug::TaskState;
+    let (record, dump) = wait_for(
+        id,
+        |state| matches!(state, TaskState::Waiting(r) if want(r)),
+    )
+    .await;
+    let TaskState::Waiting(reason) = record.state else {
+        unreachable!()
+    };
+    (reason, dump.to_string())
+}
