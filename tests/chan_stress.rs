@@ -220,3 +220,16 @@ fn every_value_once_unbuffered_tasks() {
 fn every_value_once_buffered_tasks() {
     stress_tasks(16);
 }
+
+/// Capacity 1 flips between empty and full on almost every operation, so
+/// the lock-free ring path and the locked path with parked waiters take
+/// turns as often as they can.
+#[test]
+fn every_value_once_capacity_one_threads() {
+    stress_threads(1);
+}
+
+#[test]
+fn every_value_once_capacity_one_tasks() {
+    stress_tasks(1);
+}

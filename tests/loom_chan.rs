@@ -221,3 +221,76 @@ fn two_receivers_one_value() {
         assert_eq!(got, [None, Some(9)]);
     });
 }
+
+#[test]
+fn fast_send_races_with_a_parking_receiver() {
+    // The send takes the lock-free path unless the receiver's slow mark is
+    // already up; either way the parked receiver must get the value.
+    loom::model(|| {
+        let (tx, rx) = chan::<u32>(1);
+        let receiver = thread::spawn(move || block_on(rx.recv()));
+        assert_eq!(tx.try_send(4), Ok(()));
+        assert_eq!(receiver.join().unwrap(), Some(4));
+    });
+}
+
+#[test]
+fn fast_recv_races_with_a_parking_sender() {
+    // The receive frees the only slot lock-free while the sender parks on
+    // the full buffer: the sender must be let in, after the first value.
+    loom::model(|| {
+        let (tx, rx) = chan::<u32>(1);
+        tx.try_send(1).unwrap();
+        let sender = thread::spawn(move || block_on(tx.send(2)));
+        assert_eq!(rx.try_recv(), Ok(1));
+        assert_eq!(block_on(rx.recv()), Some(2));
+        assert_eq!(sender.join().unwrap(), Ok(()));
+    });
+}
+
+#[test]
+fn close_races_with_a_fast_send() {
+    // A lock-free send either lands before the close (and is received
+    // before the end) or fails with its value; it never lands after.
+    loom::model(|| {
+        let (tx, rx) = chan::<u32>(2);
+        let closer = {
+            let tx = tx.clone();
+            thread::spawn(move || tx.close())
+        };
+        let sent = tx.try_send(8);
+        assert!(closer.join().unwrap());
+        let mut got = Vec::new();
+        while let Ok(v) = rx.try_recv() {
+            got.push(v);
+        }
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+        match sent {
+            Ok(()) => assert_eq!(got, [8]),
+            Err(TrySendError::Closed(8)) => assert!(got.is_empty()),
+            other => panic!("unexpected {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn fast_and_locked_sends_keep_fifo_order_for_one_sender() {
+    // One sender's values arrive in order even when some go lock-free and
+    // some through the lock (the receiver parks and unparks in between).
+    loom::model(|| {
+        let (tx, rx) = chan::<u32>(1);
+        let sender = thread::spawn(move || {
+            block_on(async {
+                for v in 1..=2 {
+                    tx.send(v).await.unwrap();
+                }
+            })
+        });
+        let mut got = Vec::new();
+        while let Some(v) = block_on(rx.recv()) {
+            got.push(v);
+        }
+        sender.join().unwrap();
+        assert_eq!(got, [1, 2]);
+    });
+}

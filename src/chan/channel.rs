@@ -17,6 +17,25 @@
 //!   until it drains below `cap` again.
 //! - No user code runs under the lock except `Waker::clone` / `will_wake`:
 //!   wakers are woken and values dropped after unlocking.
+//!
+//! ## The quiet fast path
+//!
+//! A channel of capacity 1 to [`RING_MAX`] keeps its buffer in a lock-free
+//! [`Ring`]. While the channel is *quiet* (no waiter parked in either queue,
+//! no value given back outside the ring) a send that finds room and a
+//! receive that finds a value use the ring alone and never touch the lock,
+//! so producers and consumers on different workers stop fighting over one
+//! cache line. Whenever the lock is released, the ring's slow mark says
+//! whether the channel is quiet ([`Locked`]'s `Drop` keeps it in step);
+//! with the mark set every lock-free operation fails and goes through the
+//! lock, so everything that involves a parked waiter (the hand-off to the
+//! oldest receiver, the refill from the oldest sender, select's commit,
+//! close) happens under the lock exactly as in Go's `hchan`.
+//!
+//! The one race this adds: a lock-free operation that slips in between a
+//! locked operation's look at the buffer and the moment it parks and sets
+//! the mark. So a parking operation looks again after setting it and, if
+//! the buffer changed under it, unparks and retries (see `park_recv`).
 
 use std::collections::VecDeque;
 use std::panic::Location;
@@ -26,17 +45,18 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use super::error::{SendError, TryRecvError, TrySendError};
+use super::ring::{Mode, PushError, Ring};
 use super::waiter::{Token, WaitQueue, Waiter, CLOSED, DONE, IDLE, WAITING};
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::task::wait::record;
 use crate::task::WaitReason;
 
-/// The most values a buffer reserves when the channel is made; beyond it the
-/// buffer grows on demand, so `chan(1 << 30)` used as a practically
-/// unbounded queue does not reserve gigabytes up front. 1024 covers every
-/// capacity the workloads and Go programs commonly use, so their hot paths
-/// never reallocate.
-const MAX_PREALLOCATED: usize = 1024;
+/// The largest capacity whose buffer is a lock-free [`Ring`], allocated in
+/// full when the channel is made. A larger channel keeps its buffer in a
+/// `VecDeque` under the lock that grows on demand, so `chan(1 << 30)` used
+/// as a practically unbounded queue does not reserve gigabytes up front.
+/// 1024 covers every capacity the workloads and Go programs commonly use.
+pub(crate) const RING_MAX: usize = 1024;
 
 /// The longest pause, in spin-loop hints, between two attempts to take a
 /// contended channel lock before falling back to `Mutex::lock` (which spins
@@ -51,8 +71,10 @@ const BACKOFF_LIMIT: u32 = 64;
 /// The shared state of one channel, behind an `Arc` held by every `Sender`
 /// and `Receiver`.
 pub(crate) struct Channel<T> {
-    /// Everything that changes, under one lock.
+    /// Everything that changes, under one lock, except the ring.
     state: Mutex<State<T>>,
+    /// The buffer of a channel of capacity 1 to [`RING_MAX`].
+    ring: Option<Box<Ring<T>>>,
     /// The capacity the channel was made with (0 = rendezvous).
     cap: usize,
     /// Where the channel was made, for diagnostics (the task dump).
@@ -61,9 +83,11 @@ pub(crate) struct Channel<T> {
 
 /// The locked part of a [`Channel`].
 struct State<T> {
-    /// Buffered values, oldest first; at most `cap` of them, except after a
-    /// cancelled receive gave one back.
-    buf: VecDeque<T>,
+    /// Buffered values outside the ring, oldest first, all older than the
+    /// ring's: the whole buffer of a channel without a ring, and values a
+    /// cancelled receive gave back. At most `cap` values in all, except
+    /// after such a give-back.
+    extra: VecDeque<T>,
     /// Parked senders, oldest first; each holds its value in its slot.
     sendq: WaitQueue<T>,
     /// Parked receivers, oldest first.
@@ -74,11 +98,14 @@ struct State<T> {
     receivers: u32,
     /// Set by `close` or by the last `Sender` drop; never cleared.
     closed: bool,
+    /// Whether the ring's slow mark is set (it is set whenever a queue or
+    /// `extra` is not empty).
+    marked: bool,
     /// For the channel of a timer (`after`, `Timer`, `Ticker`): when its
     /// armed timer fires, so that a task waiting on it shows in the task
     /// dump as sleeping until then. See [`TimerDue`]; six bytes, to fit in
     /// the padding after the counters and `closed` (the channel stays one
-    /// allocation of 104 bytes).
+    /// allocation of 112 bytes).
     timer_due: TimerDue,
 }
 
@@ -121,14 +148,22 @@ impl<T> Channel<T> {
     pub(crate) fn new(cap: usize, location: &'static Location<'static>) -> Channel<T> {
         Channel {
             state: Mutex::new(State {
-                buf: VecDeque::with_capacity(cap.min(MAX_PREALLOCATED)),
+                extra: if cap > RING_MAX {
+                    VecDeque::with_capacity(RING_MAX)
+                } else {
+                    VecDeque::new()
+                },
                 sendq: WaitQueue::new(),
                 recvq: WaitQueue::new(),
                 senders: 1,
                 receivers: 1,
                 closed: false,
+                marked: false,
                 timer_due: TimerDue::NONE,
             }),
+            ring: (1..=RING_MAX)
+                .contains(&cap)
+                .then(|| Box::new(Ring::new(cap))),
             cap,
             location,
         }
@@ -137,14 +172,30 @@ impl<T> Channel<T> {
     /// Locks the state. A panic under the lock can only come from a waker's
     /// `clone`, which leaves the state consistent, so poisoning is ignored.
     #[inline]
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
-        if let Some(guard) = lock_with_backoff(&self.state) {
-            return guard;
+    fn lock(&self) -> Locked<'_, T> {
+        let state = match lock_with_backoff(&self.state) {
+            Some(guard) => guard,
+            None => match self.state.lock() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            },
+        };
+        Locked { state, chan: self }
+    }
+
+    /// A lock-free push into the ring while the channel is quiet.
+    #[inline]
+    fn push_fast(&self, value: T) -> Result<(), T> {
+        match &self.ring {
+            Some(ring) => ring.push(value, Mode::Fast).map_err(PushError::into_inner),
+            None => Err(value),
         }
-        match self.state.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+    }
+
+    /// A lock-free pop from the ring while the channel is quiet.
+    #[inline]
+    fn pop_fast(&self) -> Option<T> {
+        self.ring.as_ref()?.pop(Mode::Fast).ok()
     }
 
     /// The capacity the channel was made with.
@@ -161,54 +212,66 @@ impl<T> Channel<T> {
     /// armed), for the task dump: a task waiting to receive from it shows
     /// as sleeping until `due` rather than as a channel receive.
     pub(crate) fn set_timer_due(&self, due: Option<Instant>) {
-        self.lock().timer_due = TimerDue::new(due);
+        self.lock().state.timer_due = TimerDue::new(due);
     }
 
     /// The number of buffered values.
     pub(crate) fn len(&self) -> usize {
-        self.lock().buf.len()
+        self.lock().buf_len()
     }
 
     /// Whether sends fail now: closed, or every receiver is gone.
     pub(crate) fn is_closed(&self) -> bool {
-        let state = self.lock();
-        state.closed || state.receivers == 0
+        let locked = self.lock();
+        locked.state.closed || locked.state.receivers == 0
     }
 
     // -- handles ----------------------------------------------------------
 
     /// Counts one more `Sender`.
     pub(crate) fn add_sender(&self) {
-        let mut state = self.lock();
-        state.senders = state.senders.checked_add(1).expect("too many senders");
+        let mut locked = self.lock();
+        locked.state.senders = locked
+            .state
+            .senders
+            .checked_add(1)
+            .expect("too many senders");
     }
 
     /// Counts one `Sender` less; the last one closes the channel.
     pub(crate) fn drop_sender(&self) {
-        let mut state = self.lock();
-        state.senders -= 1;
-        if state.senders == 0 {
-            let wakers = state.close();
-            drop(state);
+        let mut locked = self.lock();
+        locked.state.senders -= 1;
+        if locked.state.senders == 0 {
+            let wakers = locked.close();
+            drop(locked);
             wakers.into_iter().for_each(Waker::wake);
         }
     }
 
     /// Counts one more `Receiver`.
     pub(crate) fn add_receiver(&self) {
-        let mut state = self.lock();
-        state.receivers = state.receivers.checked_add(1).expect("too many receivers");
+        let mut locked = self.lock();
+        locked.state.receivers =
+            (locked.state.receivers.checked_add(1)).expect("too many receivers");
     }
 
     /// Counts one `Receiver` less. The last one drops the buffered values
     /// (no one can receive them) and fails every parked sender.
     pub(crate) fn drop_receiver(&self) {
-        let mut state = self.lock();
-        state.receivers -= 1;
-        if state.receivers == 0 {
-            let buf = std::mem::take(&mut state.buf);
-            let wakers = state.fail_senders();
-            drop(state);
+        let mut locked = self.lock();
+        locked.state.receivers -= 1;
+        if locked.state.receivers == 0 {
+            if let Some(ring) = &self.ring {
+                // No push lands after the mark, so the drain below is final.
+                ring.close();
+            }
+            let mut buf = std::mem::take(&mut locked.state.extra);
+            while let Some(value) = locked.ring_pop() {
+                buf.push_back(value);
+            }
+            let wakers = locked.fail_senders();
+            drop(locked);
             wakers.into_iter().for_each(Waker::wake);
             drop(buf);
         }
@@ -216,12 +279,12 @@ impl<T> Channel<T> {
 
     /// Closes the channel; `false` if it was already closed.
     pub(crate) fn close(&self) -> bool {
-        let mut state = self.lock();
-        if state.closed {
+        let mut locked = self.lock();
+        if locked.state.closed {
             return false;
         }
-        let wakers = state.close();
-        drop(state);
+        let wakers = locked.close();
+        drop(locked);
         wakers.into_iter().for_each(Waker::wake);
         true
     }
@@ -230,18 +293,25 @@ impl<T> Channel<T> {
 
     /// Sends `value` if a receiver is parked or the buffer has room.
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        let mut state = self.lock();
-        let waker = state.try_send(self.cap, value)?;
-        drop(state);
+        let value = match self.push_fast(value) {
+            Ok(()) => return Ok(()),
+            Err(value) => value,
+        };
+        let mut locked = self.lock();
+        let waker = locked.try_send(value)?;
+        drop(locked);
         wake(waker);
         Ok(())
     }
 
     /// Receives a buffered value, or one from a parked sender.
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
-        let mut state = self.lock();
-        let (value, waker) = state.try_recv(self.cap)?;
-        drop(state);
+        if let Some(value) = self.pop_fast() {
+            return Ok(value);
+        }
+        let mut locked = self.lock();
+        let (value, waker) = locked.try_recv()?;
+        drop(locked);
         wake(waker);
         Ok(value)
     }
@@ -261,16 +331,28 @@ impl<T> Channel<T> {
     ) -> Poll<Result<(), SendError<T>>> {
         let waiter = waiter.get_ref();
         match waiter.state() {
-            IDLE => self.start_send(waiter, cx),
+            IDLE => {
+                if self.ring.is_some() {
+                    // SAFETY: the waiter is ours and not linked.
+                    let value =
+                        unsafe { waiter.take_value() }.expect("`Send` polled after completion");
+                    match self.push_fast(value) {
+                        Ok(()) => return Poll::Ready(Ok(())),
+                        // SAFETY: as above.
+                        Err(value) => unsafe { waiter.put_value(value) },
+                    }
+                }
+                self.start_send(waiter, cx)
+            }
             WAITING => {
-                let state = self.lock();
-                if let Some(pending) = refresh_if_waiting(&state, waiter, cx) {
+                let locked = self.lock();
+                if let Some(pending) = refresh_if_waiting(&locked, waiter, cx) {
                     record(WaitReason::ChanSend {
                         chan: self.location,
                     });
                     return pending;
                 }
-                drop(state);
+                drop(locked);
                 Poll::Ready(finish_send(waiter))
             }
             _ => Poll::Ready(finish_send(waiter)),
@@ -283,38 +365,46 @@ impl<T> Channel<T> {
         waiter: &Waiter<T>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), SendError<T>>> {
-        let mut state = self.lock();
-        if state.closed || state.receivers == 0 {
-            drop(state);
-            // SAFETY: the waiter is ours and not linked.
-            let value = unsafe { waiter.take_value() }.expect("`Send` polled after completion");
-            return Poll::Ready(Err(SendError(value)));
-        }
-        if !state.recvq.is_empty() || state.buf.len() < self.cap {
-            // SAFETY: the waiter is ours and not linked.
-            let value = unsafe { waiter.take_value() }.expect("`Send` polled after completion");
-            match state.try_send(self.cap, value) {
-                Ok(waker) => {
-                    drop(state);
-                    wake(waker);
-                    return Poll::Ready(Ok(()));
-                }
-                // Every parked receiver was a stale select waiter and the
-                // buffer is full: park after all.
+        let mut locked = self.lock();
+        loop {
+            if locked.state.closed || locked.state.receivers == 0 {
+                drop(locked);
                 // SAFETY: the waiter is ours and not linked.
-                Err(err) => unsafe { waiter.put_value(err.into_inner()) },
+                let value = unsafe { waiter.take_value() }.expect("`Send` polled after completion");
+                return Poll::Ready(Err(SendError(value)));
             }
+            if !locked.state.recvq.is_empty() || locked.buf_len() < self.cap {
+                // SAFETY: the waiter is ours and not linked.
+                let value = unsafe { waiter.take_value() }.expect("`Send` polled after completion");
+                match locked.try_send(value) {
+                    Ok(waker) => {
+                        drop(locked);
+                        wake(waker);
+                        return Poll::Ready(Ok(()));
+                    }
+                    // Every parked receiver was a stale select waiter and the
+                    // buffer is full: park after all.
+                    // SAFETY: the waiter is ours and not linked.
+                    Err(err) => unsafe { waiter.put_value(err.into_inner()) },
+                }
+            }
+            // SAFETY: we hold the lock; the waiter is pinned inside its
+            // future, whose `Drop` unlinks it under this lock before it goes
+            // away.
+            unsafe {
+                waiter.set_waker(cx.waker());
+                locked.state.sendq.push_back(waiter);
+            }
+            if locked.parked_in_vain(|locked| locked.buf_len() < self.cap) {
+                // SAFETY: we hold the lock and linked the waiter just now.
+                unsafe { locked.state.sendq.remove(waiter) };
+                continue;
+            }
+            record(WaitReason::ChanSend {
+                chan: self.location,
+            });
+            return Poll::Pending;
         }
-        // SAFETY: we hold the lock; the waiter is pinned inside its future,
-        // whose `Drop` unlinks it under this lock before it goes away.
-        unsafe {
-            waiter.set_waker(cx.waker());
-            state.sendq.push_back(waiter);
-        }
-        record(WaitReason::ChanSend {
-            chan: self.location,
-        });
-        Poll::Pending
     }
 
     /// Polls a plain receive through `waiter`; the same shape as
@@ -327,37 +417,53 @@ impl<T> Channel<T> {
         let waiter = waiter.get_ref();
         match waiter.state() {
             IDLE => {
-                let mut state = self.lock();
-                match state.try_recv(self.cap) {
-                    Ok((value, waker)) => {
-                        drop(state);
-                        wake(waker);
-                        Poll::Ready(Some(value))
-                    }
-                    Err(TryRecvError::Closed) => Poll::Ready(None),
-                    Err(TryRecvError::Empty) => {
-                        // SAFETY: we hold the lock; the waiter is pinned
-                        // inside its owner, whose `Drop` unlinks it under
-                        // this lock before it goes away.
-                        unsafe {
-                            waiter.set_waker(cx.waker());
-                            state.recvq.push_back(waiter);
-                        }
-                        record(state.recv_reason(self.location));
-                        Poll::Pending
-                    }
+                if let Some(value) = self.pop_fast() {
+                    return Poll::Ready(Some(value));
                 }
+                self.start_recv(waiter, cx)
             }
             WAITING => {
-                let state = self.lock();
-                if let Some(pending) = refresh_if_waiting(&state, waiter, cx) {
-                    record(state.recv_reason(self.location));
+                let locked = self.lock();
+                if let Some(pending) = refresh_if_waiting(&locked, waiter, cx) {
+                    record(locked.state.recv_reason(self.location));
                     return pending;
                 }
-                drop(state);
+                drop(locked);
                 Poll::Ready(finish_recv(waiter))
             }
             _ => Poll::Ready(finish_recv(waiter)),
+        }
+    }
+
+    /// First poll of a plain receive: complete now or park.
+    fn start_recv(&self, waiter: &Waiter<T>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut locked = self.lock();
+        loop {
+            match locked.try_recv() {
+                Ok((value, waker)) => {
+                    drop(locked);
+                    wake(waker);
+                    return Poll::Ready(Some(value));
+                }
+                Err(TryRecvError::Closed) => return Poll::Ready(None),
+                Err(TryRecvError::Empty) => {
+                    // SAFETY: we hold the lock; the waiter is pinned inside
+                    // its owner, whose `Drop` unlinks it under this lock
+                    // before it goes away.
+                    unsafe {
+                        waiter.set_waker(cx.waker());
+                        locked.state.recvq.push_back(waiter);
+                    }
+                    if locked.parked_in_vain(|locked| !locked.buf_is_empty()) {
+                        // SAFETY: we hold the lock and linked the waiter
+                        // just now.
+                        unsafe { locked.state.recvq.remove(waiter) };
+                        continue;
+                    }
+                    record(locked.state.recv_reason(self.location));
+                    return Poll::Pending;
+                }
+            }
         }
     }
 
@@ -367,9 +473,9 @@ impl<T> Channel<T> {
     /// left to do.
     pub(crate) fn cancel_send(&self, waiter: Pin<&Waiter<T>>) {
         if waiter.state() == WAITING {
-            let mut state = self.lock();
+            let mut locked = self.lock();
             // SAFETY: we hold the lock; a linked waiter of ours is in `sendq`.
-            unsafe { state.sendq.remove(waiter.get_ref()) };
+            unsafe { locked.state.sendq.remove(waiter.get_ref()) };
         }
     }
 
@@ -385,17 +491,17 @@ impl<T> Channel<T> {
         if matches!(waiter.state(), IDLE | CLOSED) {
             return;
         }
-        let mut state = self.lock();
+        let mut locked = self.lock();
         // SAFETY: we hold the lock; a linked waiter of ours is in `recvq`.
-        if unsafe { state.recvq.remove(waiter) } {
+        if unsafe { locked.state.recvq.remove(waiter) } {
             return;
         }
         // Not linked, so committed: `DONE` holds a value, `CLOSED` none.
         // SAFETY: the waiter is ours and unlinked; the `Acquire` in
         // `Waiter::state` above (or the lock) ordered the sender's write.
         if let Some(value) = unsafe { waiter.take_value() } {
-            let waker = state.put_back(value);
-            drop(state);
+            let waker = locked.put_back(value);
+            drop(locked);
             wake(waker);
         }
         waiter.set_idle();
@@ -420,15 +526,20 @@ impl<T> Channel<T> {
         case: u32,
         waker: &Waker,
     ) -> bool {
-        let mut state = self.lock();
-        if state.send_ready(self.cap, token.as_ptr()) {
+        let mut locked = self.lock();
+        if locked.send_ready(token.as_ptr()) {
             return false;
         }
         // SAFETY: under the lock, with the caller's guarantees.
         unsafe {
             waiter.set_select(token, case);
             waiter.set_waker(waker);
-            state.sendq.push_back(waiter.get_ref());
+            locked.state.sendq.push_back(waiter.get_ref());
+        }
+        if locked.parked_in_vain(|locked| locked.buf_len() < self.cap) {
+            // SAFETY: we hold the lock and linked the waiter just now.
+            unsafe { locked.state.sendq.remove(waiter.get_ref()) };
+            return false;
         }
         true
     }
@@ -446,15 +557,20 @@ impl<T> Channel<T> {
         case: u32,
         waker: &Waker,
     ) -> bool {
-        let mut state = self.lock();
-        if state.recv_ready(token.as_ptr()) {
+        let mut locked = self.lock();
+        if locked.recv_ready(token.as_ptr()) {
             return false;
         }
         // SAFETY: under the lock, with the caller's guarantees.
         unsafe {
             waiter.set_select(token, case);
             waiter.set_waker(waker);
-            state.recvq.push_back(waiter.get_ref());
+            locked.state.recvq.push_back(waiter.get_ref());
+        }
+        if locked.parked_in_vain(|locked| !locked.buf_is_empty()) {
+            // SAFETY: we hold the lock and linked the waiter just now.
+            unsafe { locked.state.recvq.remove(waiter.get_ref()) };
+            return false;
         }
         true
     }
@@ -462,26 +578,26 @@ impl<T> Channel<T> {
     /// Unlinks a select's send waiter if it is still parked; `true` if it
     /// was. Afterwards no counterpart can reach it.
     pub(crate) fn unregister_send(&self, waiter: Pin<&Waiter<T>>) -> bool {
-        let mut state = self.lock();
+        let mut locked = self.lock();
         // SAFETY: we hold the lock; a linked send waiter is in `sendq`.
-        unsafe { state.sendq.remove(waiter.get_ref()) }
+        unsafe { locked.state.sendq.remove(waiter.get_ref()) }
     }
 
     /// Unlinks a select's receive waiter if it is still parked; `true` if
     /// it was.
     pub(crate) fn unregister_recv(&self, waiter: Pin<&Waiter<T>>) -> bool {
-        let mut state = self.lock();
+        let mut locked = self.lock();
         // SAFETY: we hold the lock; a linked receive waiter is in `recvq`.
-        unsafe { state.recvq.remove(waiter.get_ref()) }
+        unsafe { locked.state.recvq.remove(waiter.get_ref()) }
     }
 
     /// Gives back a value that was received but never delivered (a select
     /// dropped after its receive case committed): the next parked receiver
     /// gets it, or else the front of the buffer.
     pub(crate) fn put_back(&self, value: T) {
-        let mut state = self.lock();
-        let waker = state.put_back(value);
-        drop(state);
+        let mut locked = self.lock();
+        let waker = locked.put_back(value);
+        drop(locked);
         wake(waker);
     }
 }
@@ -497,11 +613,104 @@ impl<T> State<T> {
             None => WaitReason::ChanRecv { chan: location },
         }
     }
+}
+
+/// The channel, locked: its [`State`] and, through `chan`, the ring. All the
+/// transitions live here because they need both. Dropping it brings the
+/// ring's slow mark in step with the queues before the lock is released.
+struct Locked<'a, T> {
+    state: MutexGuard<'a, State<T>>,
+    chan: &'a Channel<T>,
+}
+
+impl<T> Drop for Locked<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.sync_mark();
+    }
+}
+
+impl<T> Locked<'_, T> {
+    /// Sets the ring's slow mark if a waiter is parked or a value sits in
+    /// `extra`, and clears it otherwise.
+    #[inline]
+    fn sync_mark(&mut self) {
+        if let Some(ring) = &self.chan.ring {
+            let state = &mut *self.state;
+            let slow =
+                !state.recvq.is_empty() || !state.sendq.is_empty() || !state.extra.is_empty();
+            if slow != state.marked {
+                ring.set_slow(slow);
+                state.marked = slow;
+            }
+        }
+    }
+
+    /// For an operation that has just parked its waiter: sets the slow mark
+    /// and looks again, with `changed`, at whether a lock-free operation
+    /// slipped in before the mark and made the operation possible after all.
+    /// `true` means the caller must unlink its waiter and retry.
+    #[inline]
+    fn parked_in_vain(&mut self, changed: impl FnOnce(&Self) -> bool) -> bool {
+        if self.chan.ring.is_none() || self.state.marked {
+            // No ring, or already marked before this waiter parked: nothing
+            // lock-free could have happened.
+            return false;
+        }
+        self.sync_mark();
+        changed(self)
+    }
+
+    /// The number of buffered values.
+    #[inline]
+    fn buf_len(&self) -> usize {
+        self.state.extra.len() + self.chan.ring.as_ref().map_or(0, |ring| ring.len())
+    }
+
+    /// Whether the buffer is empty.
+    #[inline]
+    fn buf_is_empty(&self) -> bool {
+        self.state.extra.is_empty() && self.chan.ring.as_ref().is_none_or(|ring| ring.is_empty())
+    }
+
+    /// Pops the ring under the lock.
+    #[inline]
+    fn ring_pop(&self) -> Option<T> {
+        self.chan.ring.as_ref()?.pop(Mode::Locked).ok()
+    }
+
+    /// Appends `value` to the buffer if it holds fewer than `cap` values.
+    #[inline]
+    fn buf_push(&mut self, value: T) -> Result<(), T> {
+        match &self.chan.ring {
+            Some(ring) => {
+                if !self.state.extra.is_empty() && self.buf_len() >= self.chan.cap {
+                    return Err(value);
+                }
+                ring.push(value, Mode::Locked)
+                    .map_err(PushError::into_inner)
+            }
+            None if self.state.extra.len() < self.chan.cap => {
+                self.state.extra.push_back(value);
+                Ok(())
+            }
+            None => Err(value),
+        }
+    }
+
+    /// Takes the oldest buffered value.
+    #[inline]
+    fn buf_pop(&mut self) -> Option<T> {
+        match self.state.extra.pop_front() {
+            Some(value) => Some(value),
+            None => self.ring_pop(),
+        }
+    }
 
     /// Moves `value` to the oldest parked receiver that can still take it.
     fn give_to_receiver(&mut self, mut value: T) -> Result<Option<Waker>, T> {
-        // SAFETY: `self` is behind the channel lock, which owns `recvq`.
-        while let Some(node) = unsafe { self.recvq.pop_front() } {
+        // SAFETY: the channel lock, which owns `recvq`, is held.
+        while let Some(node) = unsafe { self.state.recvq.pop_front() } {
             // SAFETY: just popped from our receive queue, under the lock.
             match unsafe { Waiter::complete_recv(node, value) } {
                 Ok(waker) => return Ok(waker),
@@ -513,8 +722,8 @@ impl<T> State<T> {
 
     /// Takes the value of the oldest parked sender that can still give it.
     fn take_from_sender(&mut self) -> Option<(T, Option<Waker>)> {
-        // SAFETY: `self` is behind the channel lock, which owns `sendq`.
-        while let Some(node) = unsafe { self.sendq.pop_front() } {
+        // SAFETY: the channel lock, which owns `sendq`, is held.
+        while let Some(node) = unsafe { self.state.sendq.pop_front() } {
             // SAFETY: just popped from our send queue, under the lock.
             if let Some(taken) = unsafe { Waiter::complete_send(node) } {
                 return Some(taken);
@@ -525,31 +734,33 @@ impl<T> State<T> {
 
     /// The send transition: to a parked receiver first, else into the
     /// buffer if it has room. Returns the waker to wake after unlocking.
-    fn try_send(&mut self, cap: usize, value: T) -> Result<Option<Waker>, TrySendError<T>> {
-        if self.closed || self.receivers == 0 {
+    fn try_send(&mut self, value: T) -> Result<Option<Waker>, TrySendError<T>> {
+        if self.state.closed || self.state.receivers == 0 {
             return Err(TrySendError::Closed(value));
         }
         let value = match self.give_to_receiver(value) {
             Ok(waker) => return Ok(waker),
             Err(value) => value,
         };
-        if self.buf.len() < cap {
-            self.buf.push_back(value);
-            Ok(None)
-        } else {
-            Err(TrySendError::Full(value))
+        match self.buf_push(value) {
+            Ok(()) => Ok(None),
+            Err(value) => Err(TrySendError::Full(value)),
         }
     }
 
     /// The receive transition: the oldest buffered value (refilling its
     /// place from the oldest parked sender), else straight from the oldest
     /// parked sender.
-    fn try_recv(&mut self, cap: usize) -> Result<(T, Option<Waker>), TryRecvError> {
-        if let Some(value) = self.buf.pop_front() {
+    fn try_recv(&mut self) -> Result<(T, Option<Waker>), TryRecvError> {
+        if let Some(value) = self.buf_pop() {
             let mut waker = None;
-            if self.buf.len() < cap {
+            // Parked senders mean the slow mark is set: nothing lock-free
+            // runs, so the room just made is still there.
+            if !self.state.sendq.is_empty() && self.buf_len() < self.chan.cap {
                 if let Some((refill, w)) = self.take_from_sender() {
-                    self.buf.push_back(refill);
+                    if self.buf_push(refill).is_err() {
+                        unreachable!("a channel refill found no room under the slow mark");
+                    }
                     waker = w;
                 }
             }
@@ -558,7 +769,7 @@ impl<T> State<T> {
         if let Some(taken) = self.take_from_sender() {
             return Ok(taken);
         }
-        Err(if self.closed {
+        Err(if self.state.closed {
             TryRecvError::Closed
         } else {
             TryRecvError::Empty
@@ -571,8 +782,8 @@ impl<T> State<T> {
         match self.give_to_receiver(value) {
             Ok(waker) => waker,
             Err(value) => {
-                if self.receivers > 0 {
-                    self.buf.push_front(value);
+                if self.state.receivers > 0 {
+                    self.state.extra.push_front(value);
                 }
                 None
             }
@@ -582,10 +793,13 @@ impl<T> State<T> {
     /// Marks the channel closed and completes every parked waiter with the
     /// closed outcome; returns their wakers.
     fn close(&mut self) -> Vec<Waker> {
-        self.closed = true;
+        self.state.closed = true;
+        if let Some(ring) = &self.chan.ring {
+            ring.close();
+        }
         let mut wakers = self.fail_senders();
-        // SAFETY: `self` is behind the channel lock, which owns `recvq`.
-        while let Some(node) = unsafe { self.recvq.pop_front() } {
+        // SAFETY: the channel lock, which owns `recvq`, is held.
+        while let Some(node) = unsafe { self.state.recvq.pop_front() } {
             // SAFETY: just popped, under the lock.
             if let Some(waker) = unsafe { Waiter::complete_closed(node) } {
                 wakers.extend(waker);
@@ -598,8 +812,8 @@ impl<T> State<T> {
     /// stays in its slot); returns their wakers.
     fn fail_senders(&mut self) -> Vec<Waker> {
         let mut wakers = Vec::new();
-        // SAFETY: `self` is behind the channel lock, which owns `sendq`.
-        while let Some(node) = unsafe { self.sendq.pop_front() } {
+        // SAFETY: the channel lock, which owns `sendq`, is held.
+        while let Some(node) = unsafe { self.state.sendq.pop_front() } {
             // SAFETY: just popped, under the lock.
             if let Some(waker) = unsafe { Waiter::complete_closed(node) } {
                 wakers.extend(waker);
@@ -609,12 +823,13 @@ impl<T> State<T> {
     }
 
     /// Whether a send case of the select `token` could complete now.
-    fn send_ready(&self, cap: usize, token: *const Token) -> bool {
-        self.closed
-            || self.receivers == 0
-            || self.buf.len() < cap
-            // SAFETY: `self` is behind the channel lock, which owns `recvq`.
-            || unsafe { self.recvq.iter() }.any(|w| {
+    fn send_ready(&self, token: *const Token) -> bool {
+        let state = &*self.state;
+        state.closed
+            || state.receivers == 0
+            || self.buf_len() < self.chan.cap
+            // SAFETY: the channel lock, which owns `recvq`, is held.
+            || unsafe { state.recvq.iter() }.any(|w| {
                 // SAFETY: linked in our queue, under the lock.
                 !unsafe { w.is_case_of(token) }
             })
@@ -622,10 +837,11 @@ impl<T> State<T> {
 
     /// Whether a receive case of the select `token` could complete now.
     fn recv_ready(&self, token: *const Token) -> bool {
-        self.closed
-            || !self.buf.is_empty()
-            // SAFETY: `self` is behind the channel lock, which owns `sendq`.
-            || unsafe { self.sendq.iter() }.any(|w| {
+        let state = &*self.state;
+        state.closed
+            || !self.buf_is_empty()
+            // SAFETY: the channel lock, which owns `sendq`, is held.
+            || unsafe { state.sendq.iter() }.any(|w| {
                 // SAFETY: linked in our queue, under the lock.
                 !unsafe { w.is_case_of(token) }
             })
@@ -635,7 +851,7 @@ impl<T> State<T> {
 /// For a waiter whose owner saw `WAITING`: if it is still parked (checked
 /// under `state`'s lock), refreshes its waker and returns `Pending`.
 fn refresh_if_waiting<T, R>(
-    _locked: &MutexGuard<'_, State<T>>,
+    _locked: &Locked<'_, T>,
     waiter: &Waiter<T>,
     cx: &mut Context<'_>,
 ) -> Option<Poll<R>> {
