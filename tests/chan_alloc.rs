@@ -118,7 +118,7 @@ fn one_small_allocation_per_unbuffered_channel() {
         };
         let bytes = BYTES.with(Cell::get) - before;
         assert_eq!(n, 1);
-        assert!(bytes <= 112, "{bytes} bytes");
+        assert!(bytes <= 88, "{bytes} bytes");
     }
 }
 

@@ -127,8 +127,8 @@
 //! Measured on the 2-core development machine (x86-64, Linux, glibc
 //! malloc), release build:
 //!
-//! - A channel is one allocation of 112 bytes for any `T` (the buffer of a
-//!   capacity-`n` channel is a second one, made once); `Sender` is 8 bytes,
+//! - A channel is one allocation of 88 bytes for any `T` (a buffered
+//!   channel's ring is two more, made once); `Sender` is 8 bytes,
 //!   `Receiver` 16 (its `Stream` state). A parked `recv()` future is 56
 //!   bytes for `T = ()` (72 for `u64`) and allocates nothing; nor does a
 //!   hand-off or a zero-sized message.
