@@ -140,6 +140,8 @@ fn every_value_once_unbuffered_threads() {
     stress_threads(0);
 }
 
+/// Capacity 16 has a lock-free ring: operations switch between it and the
+/// lock whenever a waiter parks or leaves.
 #[test]
 fn every_value_once_buffered_threads() {
     stress_threads(16);
@@ -222,8 +224,7 @@ fn every_value_once_buffered_tasks() {
 }
 
 /// Capacity 1 flips between empty and full on almost every operation, so
-/// the lock-free ring path and the locked path with parked waiters take
-/// turns as often as they can.
+/// nearly every operation parks a waiter or completes a parked one.
 #[test]
 fn every_value_once_capacity_one_threads() {
     stress_threads(1);

@@ -20,8 +20,8 @@
 //!
 //! ## The quiet fast path
 //!
-//! A channel of capacity 1 to [`RING_MAX`] keeps its buffer in a lock-free
-//! [`Ring`]. While the channel is *quiet* (no waiter parked in either queue,
+//! A channel of capacity [`RING_MIN`] to [`RING_MAX`] keeps its buffer in
+//! a lock-free [`Ring`]. While the channel is *quiet* (no waiter parked in either queue,
 //! no value given back outside the ring) a send that finds room and a
 //! receive that finds a value use the ring alone and never touch the lock,
 //! so producers and consumers on different workers stop fighting over one
@@ -51,6 +51,20 @@ use crate::loom::sync::{Mutex, MutexGuard};
 use crate::task::wait::record;
 use crate::task::WaitReason;
 
+/// The smallest capacity whose buffer is a lock-free [`Ring`]. A small
+/// buffer flips between full and empty on almost every operation, so its
+/// waiters park and unpark all the time, and setting and clearing the
+/// ring's slow mark each time cost more than the lock saved: one producer
+/// and one consumer on two workers took 226 ns/msg with a ring of 1 against
+/// 78 without, 100 against 63 at 2, and broke even at 8; from 16 up the
+/// ring was faster (38 against 70 at 16). Under loom every buffered
+/// channel gets a ring, so the models reach the ring's full and empty
+/// states with a capacity of 1 or 2.
+#[cfg(not(loom))]
+pub(crate) const RING_MIN: usize = 16;
+#[cfg(loom)]
+pub(crate) const RING_MIN: usize = 1;
+
 /// The largest capacity whose buffer is a lock-free [`Ring`], allocated in
 /// full when the channel is made. A larger channel keeps its buffer in a
 /// `VecDeque` under the lock that grows on demand, so `chan(1 << 30)` used
@@ -73,7 +87,7 @@ const BACKOFF_LIMIT: u32 = 64;
 pub(crate) struct Channel<T> {
     /// Everything that changes, under one lock, except the ring.
     state: Mutex<State<T>>,
-    /// The buffer of a channel of capacity 1 to [`RING_MAX`].
+    /// The buffer of a channel of capacity [`RING_MIN`] to [`RING_MAX`].
     ring: Option<Box<Ring<T>>>,
     /// The capacity the channel was made with (0 = rendezvous).
     cap: usize,
@@ -110,11 +124,12 @@ struct State<T> {
 }
 
 /// The values of a channel's buffer that are not in its ring: the whole
-/// buffer of a channel above `RING_MAX` (allocated with the channel), else
-/// allocated on first use. A capacity-0 or ring channel needs it only when
-/// a cancelled receive gives a value back, so it costs 8 bytes instead of a `VecDeque`'s 32 in
-/// every unbuffered channel (a million parked tasks each waiting on its own
-/// channel, as in the `parked_memory` workload, save 32 MB).
+/// buffer of a buffered channel without a ring (allocated with the
+/// channel), else allocated on first use. A capacity-0 or ring channel
+/// needs it only when a cancelled receive gives a value back, so it costs 8
+/// bytes instead of a `VecDeque`'s 32 in every unbuffered channel (a
+/// million parked tasks each waiting on its own channel, as in the
+/// `parked_memory` workload, save 16 MB).
 // The box is the point: 8 bytes in the channel instead of 32.
 #[allow(clippy::box_collection)]
 struct Extra<T>(Option<Box<VecDeque<T>>>);
@@ -183,8 +198,12 @@ impl<T> Channel<T> {
     pub(crate) fn new(cap: usize, location: &'static Location<'static>) -> Channel<T> {
         Channel {
             state: Mutex::new(State {
-                // A channel without a ring keeps its whole buffer here.
-                extra: Extra((cap > RING_MAX).then(|| Box::new(VecDeque::with_capacity(RING_MAX)))),
+                // A buffered channel without a ring keeps its whole buffer
+                // here.
+                extra: Extra(
+                    (cap > 0 && !(RING_MIN..=RING_MAX).contains(&cap))
+                        .then(|| Box::new(VecDeque::with_capacity(cap.min(RING_MAX)))),
+                ),
                 sendq: WaitQueue::new(),
                 recvq: WaitQueue::new(),
                 senders: 1,
@@ -193,7 +212,7 @@ impl<T> Channel<T> {
                 marked: false,
                 timer_due: TimerDue::NONE,
             }),
-            ring: (1..=RING_MAX)
+            ring: (RING_MIN..=RING_MAX)
                 .contains(&cap)
                 .then(|| Box::new(Ring::new(cap))),
             cap,

@@ -127,8 +127,8 @@
 //! Measured on the 2-core development machine (x86-64, Linux, glibc
 //! malloc), release build:
 //!
-//! - A channel is one allocation of 88 bytes for any `T` (a buffered
-//!   channel's ring is two more, made once); `Sender` is 8 bytes,
+//! - A channel is one allocation of 88 bytes for any `T` (its buffer is
+//!   one more, a ring two, made once); `Sender` is 8 bytes,
 //!   `Receiver` 16 (its `Stream` state). A parked `recv()` future is 56
 //!   bytes for `T = ()` (72 for `u64`) and allocates nothing; nor does a
 //!   hand-off or a zero-sized message.
@@ -136,7 +136,7 @@
 //!   29 ns. `try_send` + `try_recv` on a buffered channel: 25 ns.
 //! - The lock is a `std::sync::Mutex`, taken with exponential backoff
 //!   between attempts when contended (see `channel.rs`).
-//! - A buffered channel (capacity 1 to 1024) keeps its values in a
+//! - A buffered channel of capacity 16 to 1024 keeps its values in a
 //!   lock-free ring (`ring.rs`) that sends and receives use without the
 //!   lock while nobody is parked (see "The quiet fast path" in
 //!   `channel.rs`). With two workers hammering one channel the lock's cache
