@@ -125,6 +125,68 @@ fn data_sent_before_close_is_read_before_end_of_stream() {
 }
 
 #[test]
+fn a_read_after_one_that_emptied_the_socket_waits_for_new_data() {
+    // On Linux the first read learns that it took everything (TCP_INQ) and
+    // the second waits for readiness without trying first: it must still
+    // see data that arrives later.
+    let _w = common::watchdog("read_after_emptying_read", Duration::from_secs(10));
+    gorun::run(async {
+        let (mut client, mut server) = connected_pair().await;
+        let writer = gorun::spawn(async move {
+            client.write_all(b"first").await.unwrap();
+            gorun::sleep(Duration::from_millis(30)).await;
+            client.write_all(b"second").await.unwrap();
+            client
+        });
+        let mut buf = [0; 64];
+        let n = server.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"first");
+        let n = server.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"second");
+        drop(writer.await.unwrap());
+        assert_eq!(server.read(&mut buf).await.unwrap(), 0);
+    });
+}
+
+#[test]
+fn data_and_end_of_stream_queued_together_are_both_read() {
+    // The data and the FIN arrive before the reader looks, so one readiness
+    // event covers both: the read of the data must not count as having
+    // emptied the socket, or the end of stream would never be seen.
+    let _w = common::watchdog("data_and_fin_together", Duration::from_secs(10));
+    gorun::run(async {
+        let (mut client, mut server) = connected_pair().await;
+        client.write_all(b"bye").await.unwrap();
+        client.shutdown(Shutdown::Write).unwrap();
+        gorun::sleep(Duration::from_millis(30)).await;
+        let mut buf = [0; 64];
+        let n = server.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"bye");
+        assert_eq!(server.read(&mut buf).await.unwrap(), 0);
+    });
+}
+
+#[test]
+fn end_of_stream_after_an_emptying_read_is_seen() {
+    // The reader empties the socket, then the peer closes: the FIN raises
+    // a new readiness event that the waiting read must get.
+    let _w = common::watchdog("fin_after_emptying_read", Duration::from_secs(10));
+    gorun::run(async {
+        let (mut client, mut server) = connected_pair().await;
+        client.write_all(b"ping").await.unwrap();
+        let mut buf = [0; 64];
+        let n = server.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"ping");
+        let closer = gorun::spawn(async move {
+            gorun::sleep(Duration::from_millis(30)).await;
+            drop(client);
+        });
+        assert_eq!(server.read(&mut buf).await.unwrap(), 0);
+        closer.await.unwrap();
+    });
+}
+
+#[test]
 fn connect_to_closed_port_is_refused() {
     let _w = common::watchdog("connect_to_closed_port_is_refused", Duration::from_secs(10));
     gorun::run(async {

@@ -129,6 +129,44 @@ impl<T: AsFd> Async<T> {
         }
     }
 
+    /// Polls a read `op` that also says whether it emptied the descriptor
+    /// (`(bytes, drained)`); after one that did, the next read waits for
+    /// readiness without calling `op` first (see `reactor/source.rs`).
+    pub(crate) fn poll_read_draining(
+        &self,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<(usize, bool)>,
+    ) -> Poll<io::Result<usize>> {
+        let spent = ready!(coop::poll_proceed(cx));
+        loop {
+            if self.shared.is_shutdown() {
+                return Poll::Ready(Err(io::Error::other(
+                    "the gorun runtime this I/O object was registered with has shut down",
+                )));
+            }
+            let seen = self.source.sequence(Direction::Read);
+            if !self.source.is_drained(seen) {
+                match op(self.get_ref()) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Ok((n, drained)) => {
+                        if drained {
+                            self.source.set_drained(seen);
+                        }
+                        spent.made_progress();
+                        return Poll::Ready(Ok(n));
+                    }
+                    Err(e) => {
+                        spent.made_progress();
+                        return Poll::Ready(Err(e));
+                    }
+                }
+            }
+            ready!(self.source.poll_wait(Direction::Read, seen, cx, || {
+                self.shared.reactor.arm(&self.source)
+            }))?;
+        }
+    }
+
     /// Polls a read-side operation: `op` is retried when the descriptor
     /// becomes readable.
     ///

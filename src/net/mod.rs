@@ -110,11 +110,10 @@ pub(crate) use impl_as_fd;
 /// `poll_*_priv` methods it defines on the type (reading and writing take
 /// `&self`: a socket's two directions are independent; the split halves in
 /// `tcp/split.rs` call them too). `TcpStream` and `UnixStream`
-/// share this one definition.
+/// share this one definition; `TcpStream` brings its own `poll_read_priv`
+/// (the `custom_read` form), which reads with `TCP_INQ` on Linux.
 macro_rules! impl_stream_io {
     ($ty:ty) => {
-        $crate::net::impl_as_fd!($ty);
-
         impl $ty {
             /// Reads into `buf`, waiting while nothing is available.
             fn poll_read_priv(
@@ -125,7 +124,14 @@ macro_rules! impl_stream_io {
                 self.inner
                     .poll_read_with(cx, |mut s| ::std::io::Read::read(&mut s, buf))
             }
+        }
 
+        $crate::net::impl_stream_io!($ty, custom_read);
+    };
+    ($ty:ty, custom_read) => {
+        $crate::net::impl_as_fd!($ty);
+
+        impl $ty {
             /// Reads into `bufs`, waiting while nothing is available.
             fn poll_read_vectored_priv(
                 &self,

@@ -13,6 +13,8 @@
 //! names that for borrowers, [`TcpStream::into_split`] for halves that move
 //! to different tasks.
 
+#[cfg(target_os = "linux")]
+mod inq;
 mod split;
 
 use std::fmt;
@@ -279,14 +281,41 @@ impl TcpStream {
     async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
         let fd = new_socket(family(addr), SocketType::STREAM)?;
         let inner = socket::connect(fd, &addr).await?;
-        Ok(TcpStream { inner })
+        Ok(TcpStream::new(inner))
     }
 
     /// Wraps a stream returned by `accept`.
     fn from_accepted(stream: std::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream {
-            inner: Async::new(stream)?,
-        })
+        Ok(TcpStream::new(Async::new(stream)?))
+    }
+
+    /// Wraps a connected, registered socket.
+    fn new(inner: Async<std::net::TcpStream>) -> TcpStream {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsFd;
+            // Refused only by kernels older than 4.18; reads then simply
+            // never learn that they emptied the socket.
+            inq::enable(inner.get_ref().as_fd());
+        }
+        TcpStream { inner }
+    }
+
+    /// Reads into `buf`, waiting while nothing is available. On Linux the
+    /// read learns whether it emptied the socket, and the next one then
+    /// waits for data without trying first (see `tcp/inq.rs`).
+    fn poll_read_priv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsFd;
+            self.inner
+                .poll_read_draining(cx, |s| inq::recv(s.as_fd(), buf))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            self.inner
+                .poll_read_with(cx, |mut s| std::io::Read::read(&mut s, buf))
+        }
     }
 
     /// The local address of the connection.
@@ -464,4 +493,4 @@ fn family(addr: SocketAddr) -> AddressFamily {
     }
 }
 
-crate::net::impl_stream_io!(TcpStream);
+crate::net::impl_stream_io!(TcpStream, custom_read);

@@ -19,6 +19,13 @@
 //! so an event that arrives after step 2 either is seen in step 3 or finds
 //! the waker: no wake-up is lost. An operation that succeeds never takes
 //! the lock.
+//!
+//! A read that knows it emptied the socket (TCP with `TCP_INQ`, see
+//! `net/tcp/inq.rs`) records the sequence number it read in step 1 as
+//! *drained*. The next read that finds the number unchanged skips step 2
+//! (the system call could only fail with `WouldBlock`) and goes straight to
+//! step 3. Any data that arrives after the draining read raises a new edge,
+//! so the reactor bumps the number and the skip no longer applies.
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering::*};
@@ -53,6 +60,9 @@ pub(crate) struct Source {
     pub(crate) key: usize,
     /// Read and write readiness.
     directions: [DirectionState; 2],
+    /// One more than the read sequence number at which a read emptied the
+    /// descriptor (0: none known).
+    drained: AtomicU64,
 }
 
 impl Source {
@@ -61,7 +71,21 @@ impl Source {
             fd,
             key,
             directions: Default::default(),
+            drained: AtomicU64::new(0),
         }
+    }
+
+    /// Records that a read that began at read sequence `seen` left nothing
+    /// to read.
+    pub(crate) fn set_drained(&self, seen: u64) {
+        self.drained.store(seen.wrapping_add(1), Relaxed);
+    }
+
+    /// Whether a read that begins at read sequence `seen` would find
+    /// nothing: a read that began at the same number emptied the
+    /// descriptor, and no event arrived since.
+    pub(crate) fn is_drained(&self, seen: u64) -> bool {
+        self.drained.load(Relaxed) == seen.wrapping_add(1)
     }
 
     /// Step 1 of the protocol.
