@@ -277,11 +277,13 @@ fn close_races_with_a_fast_send() {
 fn fast_and_locked_sends_keep_fifo_order_for_one_sender() {
     // One sender's values arrive in order even when some go lock-free and
     // some through the lock (the receiver parks and unparks in between).
+    // Capacity 2, so that the buffer passes through the middle (one value)
+    // and the slow mark is cleared again after a park, not only set.
     loom::model(|| {
-        let (tx, rx) = chan::<u32>(1);
+        let (tx, rx) = chan::<u32>(2);
         let sender = thread::spawn(move || {
             block_on(async {
-                for v in 1..=2 {
+                for v in 1..=3 {
                     tx.send(v).await.unwrap();
                 }
             })
@@ -291,6 +293,6 @@ fn fast_and_locked_sends_keep_fifo_order_for_one_sender() {
             got.push(v);
         }
         sender.join().unwrap();
-        assert_eq!(got, [1, 2]);
+        assert_eq!(got, [1, 2, 3]);
     });
 }

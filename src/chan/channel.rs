@@ -21,21 +21,27 @@
 //! ## The quiet fast path
 //!
 //! A channel of capacity [`RING_MIN`] to [`RING_MAX`] keeps its buffer in
-//! a lock-free [`Ring`]. While the channel is *quiet* (no waiter parked in either queue,
-//! no value given back outside the ring) a send that finds room and a
-//! receive that finds a value use the ring alone and never touch the lock,
-//! so producers and consumers on different workers stop fighting over one
-//! cache line. Whenever the lock is released, the ring's slow mark says
-//! whether the channel is quiet ([`Locked`]'s `Drop` keeps it in step);
-//! with the mark set every lock-free operation fails and goes through the
-//! lock, so everything that involves a parked waiter (the hand-off to the
-//! oldest receiver, the refill from the oldest sender, select's commit,
-//! close) happens under the lock exactly as in Go's `hchan`.
+//! a lock-free [`Ring`]. While the channel is *quiet* (no waiter parked in
+//! either queue, no value given back outside the ring) a send that finds
+//! room and a receive that finds a value use the ring alone and never touch
+//! the lock, so producers and consumers on different workers stop fighting
+//! over one cache line.
+//!
+//! Whenever the lock is released, the ring's slow marks say where the
+//! channel is not quiet ([`Locked`]'s `Drop` keeps them in step; see
+//! `Locked::sync_mark`): a parked receiver marks the tail, so every send
+//! goes through the lock and hands its value over; a parked sender marks
+//! both ends, so every receive refills from it and no new send overtakes
+//! it. A lock-free operation at a marked end fails and takes the lock, so
+//! everything that involves a parked waiter (the hand-off to the oldest
+//! receiver, the refill from the oldest sender, select's commit, close)
+//! happens under the lock exactly as in Go's `hchan`.
 //!
 //! The one race this adds: a lock-free operation that slips in between a
 //! locked operation's look at the buffer and the moment it parks and sets
 //! the mark. So a parking operation looks again after setting it and, if
-//! the buffer changed under it, unparks and retries (see `park_recv`).
+//! the buffer changed under it, unparks and retries
+//! (`Locked::parked_in_vain`).
 
 use std::collections::VecDeque;
 use std::panic::Location;
@@ -112,9 +118,9 @@ struct State<T> {
     receivers: u32,
     /// Set by `close` or by the last `Sender` drop; never cleared.
     closed: bool,
-    /// Whether the ring's slow mark is set (it is set whenever a queue or
-    /// `extra` is not empty).
-    marked: bool,
+    /// Where the ring's slow mark is set: [`HEAD`] and/or [`TAIL`] (see
+    /// `Locked::sync_mark`).
+    marked: u8,
     /// For the channel of a timer (`after`, `Timer`, `Ticker`): when its
     /// armed timer fires, so that a task waiting on it shows in the task
     /// dump as sleeping until then. See [`TimerDue`]; six bytes, to fit in
@@ -158,6 +164,11 @@ impl<T> Extra<T> {
         self.0.get_or_insert_with(Box::default).push_front(value);
     }
 }
+
+/// The ring's slow mark on its head: lock-free receives stop.
+const HEAD: u8 = 1;
+/// The ring's slow mark on its tail: lock-free sends stop.
+const TAIL: u8 = 2;
 
 /// When a timer channel's timer fires: milliseconds since
 /// [`wait::epoch`](crate::task::wait::epoch),
@@ -209,7 +220,7 @@ impl<T> Channel<T> {
                 senders: 1,
                 receivers: 1,
                 closed: false,
-                marked: false,
+                marked: 0,
                 timer_due: TimerDue::NONE,
             }),
             ring: (RING_MIN..=RING_MAX)
@@ -451,7 +462,7 @@ impl<T> Channel<T> {
                 waiter.set_waker(cx.waker());
                 locked.state.sendq.push_back(waiter);
             }
-            if locked.parked_in_vain(|locked| locked.buf_len() < self.cap) {
+            if locked.parked_in_vain(HEAD | TAIL, |locked| locked.buf_len() < self.cap) {
                 // SAFETY: we hold the lock and linked the waiter just now.
                 unsafe { locked.state.sendq.remove(waiter) };
                 continue;
@@ -510,7 +521,7 @@ impl<T> Channel<T> {
                         waiter.set_waker(cx.waker());
                         locked.state.recvq.push_back(waiter);
                     }
-                    if locked.parked_in_vain(|locked| !locked.buf_is_empty()) {
+                    if locked.parked_in_vain(TAIL, |locked| !locked.buf_is_empty()) {
                         // SAFETY: we hold the lock and linked the waiter
                         // just now.
                         unsafe { locked.state.recvq.remove(waiter) };
@@ -592,7 +603,7 @@ impl<T> Channel<T> {
             waiter.set_waker(waker);
             locked.state.sendq.push_back(waiter.get_ref());
         }
-        if locked.parked_in_vain(|locked| locked.buf_len() < self.cap) {
+        if locked.parked_in_vain(HEAD | TAIL, |locked| locked.buf_len() < self.cap) {
             // SAFETY: we hold the lock and linked the waiter just now.
             unsafe { locked.state.sendq.remove(waiter.get_ref()) };
             return false;
@@ -623,7 +634,7 @@ impl<T> Channel<T> {
             waiter.set_waker(waker);
             locked.state.recvq.push_back(waiter.get_ref());
         }
-        if locked.parked_in_vain(|locked| !locked.buf_is_empty()) {
+        if locked.parked_in_vain(TAIL, |locked| !locked.buf_is_empty()) {
             // SAFETY: we hold the lock and linked the waiter just now.
             unsafe { locked.state.recvq.remove(waiter.get_ref()) };
             return false;
@@ -687,30 +698,63 @@ impl<T> Drop for Locked<'_, T> {
 }
 
 impl<T> Locked<'_, T> {
-    /// Sets the ring's slow mark if a waiter is parked or a value sits in
-    /// `extra`, and clears it otherwise.
+    /// Brings the ring's slow marks in step with the queues:
+    ///
+    /// - a parked receiver needs the tail marked, so that every send hands
+    ///   its value over under the lock (the ring is empty while receivers
+    ///   wait, so lock-free receives find nothing anyway);
+    /// - a parked sender, or a value in `extra`, needs both ends marked, so
+    ///   that receives refill from the oldest sender (or take `extra`
+    ///   first) and new sends cannot overtake it.
+    ///
+    /// Marks no longer needed are cleared, unless the buffer is still full
+    /// or empty: there the next operation would most likely park and set
+    /// them again (a full buffer whose parked sender was just refilled from
+    /// is full again, and that sender's next send parks), and clearing and
+    /// setting them, read-modify-writes on lines the other side is using,
+    /// cost more than the lock. An extra mark is always safe; it only sends
+    /// operations through the lock.
     #[inline]
     fn sync_mark(&mut self) {
         if let Some(ring) = &self.chan.ring {
             let state = &mut *self.state;
-            let slow =
-                !state.recvq.is_empty() || !state.sendq.is_empty() || !state.extra.is_empty();
-            if slow != state.marked {
-                ring.set_slow(slow);
-                state.marked = slow;
+            let mut want = 0;
+            if !state.recvq.is_empty() {
+                want |= TAIL;
+            }
+            if !state.sendq.is_empty() || !state.extra.is_empty() {
+                want |= HEAD | TAIL;
+            }
+            if want != state.marked && state.marked & !want != 0 {
+                let len = ring.len();
+                if len == 0 || len >= self.chan.cap {
+                    want |= state.marked;
+                }
+            }
+            if want != state.marked {
+                let set = want & !state.marked;
+                let clear = state.marked & !want;
+                if set != 0 {
+                    ring.set_slow(set & HEAD != 0, set & TAIL != 0, true);
+                }
+                if clear != 0 {
+                    ring.set_slow(clear & HEAD != 0, clear & TAIL != 0, false);
+                }
+                state.marked = want;
             }
         }
     }
 
-    /// For an operation that has just parked its waiter: sets the slow mark
-    /// and looks again, with `changed`, at whether a lock-free operation
-    /// slipped in before the mark and made the operation possible after all.
-    /// `true` means the caller must unlink its waiter and retry.
+    /// For an operation that has just parked its waiter, which needs the
+    /// marks `needed` ([`TAIL`] for a receiver, both for a sender): sets
+    /// them and looks again, with `changed`, at whether a lock-free
+    /// operation slipped in before the mark and made the operation possible
+    /// after all. `true` means the caller must unlink its waiter and retry.
     #[inline]
-    fn parked_in_vain(&mut self, changed: impl FnOnce(&Self) -> bool) -> bool {
-        if self.chan.ring.is_none() || self.state.marked {
+    fn parked_in_vain(&mut self, needed: u8, changed: impl FnOnce(&Self) -> bool) -> bool {
+        if self.chan.ring.is_none() || self.state.marked & needed == needed {
             // No ring, or already marked before this waiter parked: nothing
-            // lock-free could have happened.
+            // lock-free could have happened at that end.
             return false;
         }
         self.sync_mark();

@@ -278,16 +278,23 @@ impl<T> Ring<T> {
         self.len() == 0
     }
 
-    /// Sets or clears the `slow` mark on both ends. Called under the
-    /// channel lock; once it returns with `on`, no lock-free operation can
-    /// succeed until it is cleared.
-    pub(crate) fn set_slow(&self, on: bool) {
-        if on {
-            self.head.0.fetch_or(self.slow, Ordering::SeqCst);
-            self.tail.0.fetch_or(self.slow, Ordering::SeqCst);
-        } else {
-            self.head.0.fetch_and(!self.slow, Ordering::SeqCst);
-            self.tail.0.fetch_and(!self.slow, Ordering::SeqCst);
+    /// Sets (`on`) or clears the `slow` mark on the head (`head`: stops
+    /// lock-free pops) and on the tail (`tail`: stops lock-free pushes).
+    /// Called under the channel lock; once it returns, no lock-free
+    /// operation can succeed at a marked end until the mark is cleared.
+    pub(crate) fn set_slow(&self, head: bool, tail: bool, on: bool) {
+        let end = |word: &AtomicUsize| {
+            if on {
+                word.fetch_or(self.slow, Ordering::SeqCst);
+            } else {
+                word.fetch_and(!self.slow, Ordering::SeqCst);
+            }
+        };
+        if head {
+            end(&self.head.0);
+        }
+        if tail {
+            end(&self.tail.0);
         }
     }
 
@@ -375,12 +382,12 @@ mod tests {
     fn the_slow_mark_stops_lock_free_operations_only() {
         let ring = Ring::new(2);
         ring.push(1, Mode::Fast).unwrap();
-        ring.set_slow(true);
+        ring.set_slow(true, true, true);
         assert_eq!(ring.push(2, Mode::Fast), Err(PushError::Slow(2)));
         assert_eq!(ring.pop(Mode::Fast), Err(PopError::Slow));
         ring.push(2, Mode::Locked).unwrap();
         assert_eq!(ring.pop(Mode::Locked), Ok(1));
-        ring.set_slow(false);
+        ring.set_slow(true, true, false);
         assert_eq!(ring.pop(Mode::Fast), Ok(2));
     }
 
@@ -501,7 +508,7 @@ mod loom_models {
                 let ring = ring.clone();
                 thread::spawn(move || ring.push(1u32, Mode::Fast).is_ok())
             };
-            ring.set_slow(true);
+            ring.set_slow(false, true, true);
             let pushed = pusher.join().unwrap();
             assert_eq!(ring.push(2, Mode::Fast), Err(PushError::Slow(2)));
             assert_eq!(ring.len(), usize::from(pushed));
