@@ -133,7 +133,7 @@
 //!   bytes for `T = ()` (72 for `u64`) and allocates nothing; nor does a
 //!   hand-off or a zero-sized message.
 //! - Park a receive, hand it a value, take it (one thread, no scheduler):
-//!   29 ns. `try_send` + `try_recv` on a buffered channel: 25 ns.
+//!   31 ns. `try_send` + `try_recv` on a buffered channel: 27 ns.
 //! - The lock is a `std::sync::Mutex`, taken with exponential backoff
 //!   between attempts when contended (see `channel.rs`).
 //! - A buffered channel of capacity 16 to 1024 keeps its values in a
@@ -141,8 +141,8 @@
 //!   lock while nobody is parked (see "The quiet fast path" in
 //!   `channel.rs`). With two workers hammering one channel the lock's cache
 //!   line was the bottleneck: on the `mpmc` workload (4 producers, 4
-//!   consumers, capacity 128) the ring took 80 ns/msg to 42, and one
-//!   producer and one consumer on two workers from 73 ns/msg to 37.
+//!   consumers, capacity 128) the ring took 80 ns/msg to 28-31, and one
+//!   producer and one consumer on two workers from 58 ns/msg to 27.
 
 //! ## Rejected alternatives
 //!

@@ -99,6 +99,13 @@ impl<T: AsFd> Async<T> {
         Ok(io)
     }
 
+    /// The error of an operation on a runtime that has shut down, if it has.
+    fn shut_down(&self) -> Option<io::Error> {
+        self.shared.is_shutdown().then(|| {
+            io::Error::other("the gorun runtime this I/O object was registered with has shut down")
+        })
+    }
+
     /// Runs the non-blocking operation `op` until it does not return
     /// `WouldBlock`, waiting for readiness in `dir` in between (the
     /// readiness protocol of `reactor/source.rs`).
@@ -110,10 +117,8 @@ impl<T: AsFd> Async<T> {
     ) -> Poll<io::Result<R>> {
         let spent = ready!(coop::poll_proceed(cx));
         loop {
-            if self.shared.is_shutdown() {
-                return Poll::Ready(Err(io::Error::other(
-                    "the gorun runtime this I/O object was registered with has shut down",
-                )));
+            if let Some(err) = self.shut_down() {
+                return Poll::Ready(Err(err));
             }
             let seen = self.source.sequence(dir);
             match op(self.get_ref()) {
@@ -139,10 +144,8 @@ impl<T: AsFd> Async<T> {
     ) -> Poll<io::Result<usize>> {
         let spent = ready!(coop::poll_proceed(cx));
         loop {
-            if self.shared.is_shutdown() {
-                return Poll::Ready(Err(io::Error::other(
-                    "the gorun runtime this I/O object was registered with has shut down",
-                )));
+            if let Some(err) = self.shut_down() {
+                return Poll::Ready(Err(err));
             }
             let seen = self.source.sequence(Direction::Read);
             if !self.source.is_drained(seen) {
