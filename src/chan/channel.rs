@@ -293,11 +293,8 @@ impl<T> Channel<T> {
     /// Counts one more `Sender`.
     pub(crate) fn add_sender(&self) {
         let mut locked = self.lock();
-        locked.state.senders = locked
-            .state
-            .senders
-            .checked_add(1)
-            .expect("too many senders");
+        let senders = locked.state.senders.checked_add(1);
+        locked.state.senders = senders.expect("too many senders");
     }
 
     /// Counts one `Sender` less; the last one closes the channel.
@@ -314,8 +311,8 @@ impl<T> Channel<T> {
     /// Counts one more `Receiver`.
     pub(crate) fn add_receiver(&self) {
         let mut locked = self.lock();
-        locked.state.receivers =
-            (locked.state.receivers.checked_add(1)).expect("too many receivers");
+        let receivers = locked.state.receivers.checked_add(1);
+        locked.state.receivers = receivers.expect("too many receivers");
     }
 
     /// Counts one `Receiver` less. The last one drops the buffered values

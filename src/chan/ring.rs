@@ -11,12 +11,13 @@
 //!
 //! What is particular to gorun is the *mark bits* in `head` and `tail`:
 //!
-//! - The *slow* mark on both, set by the channel core (under its lock) whenever a
-//!   waiter is parked or a value sits outside the ring. A lock-free
-//!   operation compares the whole word in its CAS, so once the mark is set
-//!   no lock-free push or pop can succeed: every operation goes through
-//!   the lock, where Go's rules (hand-off to the oldest parked receiver,
-//!   refill from the oldest parked sender) are kept exactly as before.
+//! - The *slow* mark, set by the channel core (under its lock) while a
+//!   waiter is parked or a value sits outside the ring: on `tail` for a
+//!   parked receiver, on both ends for a parked sender. A lock-free
+//!   operation compares the whole word in its CAS, so once an end is
+//!   marked no lock-free operation can succeed there: it goes through the
+//!   lock, where Go's rules (hand-off to the oldest parked receiver, refill
+//!   from the oldest parked sender) are kept exactly as before.
 //! - The *closed* mark on `tail`, set once the channel accepts no more sends
 //!   (closed, or every receiver gone). A push can never land after it, so a
 //!   receiver that sees an empty ring and the mark knows nothing will
