@@ -123,11 +123,24 @@ mod tests {
     fn a_read_that_leaves_bytes_is_not_draining() {
         let (mut client, server) = pair();
         client.write_all(b"0123456789").unwrap();
-        std::thread::sleep(Duration::from_millis(20));
         let mut buf = [0; 4];
         assert_eq!(recv_some(&server, &mut buf), (4, false));
         let mut buf = [0; 64];
         assert_eq!(recv_some(&server, &mut buf), (6, true));
+    }
+
+    /// Blocks until the peer's FIN has reached `fd` (`POLLRDHUP`), so the
+    /// test does not depend on how fast loopback delivers it.
+    fn wait_for_fin(fd: &TcpStream) {
+        use std::os::fd::AsRawFd;
+        let mut pfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLRDHUP,
+            revents: 0,
+        };
+        // SAFETY: `pfd` is one valid `pollfd` for the duration of the call.
+        let n = unsafe { libc::poll(&mut pfd, 1, 10_000) };
+        assert_eq!(n, 1, "the FIN did not arrive within 10 s");
     }
 
     #[test]
@@ -135,7 +148,7 @@ mod tests {
         let (mut client, server) = pair();
         client.write_all(b"abc").unwrap();
         client.shutdown(Shutdown::Write).unwrap();
-        std::thread::sleep(Duration::from_millis(20));
+        wait_for_fin(&server);
         let mut buf = [0; 64];
         assert_eq!(recv_some(&server, &mut buf), (3, false));
         assert_eq!(recv_some(&server, &mut buf), (0, false));
