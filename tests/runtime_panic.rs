@@ -135,3 +135,62 @@ fn a_destructor_that_panics_during_abort_is_contained() {
         assert_eq!(gorun::spawn(async { 1 }).await.unwrap(), 1);
     });
 }
+
+/// Counts its drops, and panics in the first one.
+struct CountingPanicOnDrop(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for CountingPanicOnDrop {
+    fn drop(&mut self) {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n == 0 && !std::thread::panicking() {
+            panic!("drop panicked");
+        }
+    }
+}
+
+#[test]
+fn a_future_whose_destructor_panics_is_dropped_exactly_once() {
+    let rt = runtime(1);
+    let drops = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let guard = CountingPanicOnDrop(drops.clone());
+    rt.block_on(async move {
+        let err = gorun::spawn(async move {
+            let _guard = guard;
+            gorun::yield_now().await;
+        })
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("drop panicked"), "{err}");
+    });
+    assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(rt.num_goroutines(), 0);
+}
+
+/// A future whose `poll` panics, and whose own destructor panics too (by
+/// dropping the probe it holds).
+struct PanicsInPollAndDrop {
+    _probe: CountingPanicOnDrop,
+}
+
+impl std::future::Future for PanicsInPollAndDrop {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        panic!("poll panicked")
+    }
+}
+
+#[test]
+fn a_destructor_that_panics_after_a_panicking_poll_is_reported_in_its_place() {
+    let rt = runtime(1);
+    let drops = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let future = PanicsInPollAndDrop {
+        _probe: CountingPanicOnDrop(drops.clone()),
+    };
+    rt.block_on(async move {
+        let err = gorun::spawn(future).await.unwrap_err();
+        assert!(err.is_panic());
+        assert_eq!(panic_message(&*err.into_panic()), "drop panicked");
+    });
+    assert_eq!(drops.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(rt.num_goroutines(), 0);
+}

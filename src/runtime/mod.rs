@@ -88,9 +88,10 @@ pub(crate) struct Config {
     pub(crate) detect_deadlocks: bool,
 }
 
-#[cfg(all(test, loom))]
+#[cfg(test)]
 impl Config {
-    /// A configuration for models that build a `Shared` by hand.
+    /// A configuration for models and unit tests that build a `Shared` by
+    /// hand.
     pub(crate) fn for_tests(workers: usize) -> Config {
         Config {
             workers,
