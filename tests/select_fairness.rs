@@ -15,10 +15,16 @@ fn chi_square(counts: &[u64]) -> f64 {
         .sum()
 }
 
-/// The chi-square critical value at p = 0.001 for 3 degrees of freedom.
-const CRITICAL_3_DOF: f64 = 16.27;
-/// The chi-square critical value at p = 0.001 for 1 degree of freedom.
-const CRITICAL_1_DOF: f64 = 10.83;
+// The tests draw fresh random choices every run, so a fair select fails
+// each of them with probability p. At p = 0.001 the four tests together
+// failed about one CI run in 250 (seen once); at p = 1e-6 that is one in
+// 250,000, and with 100,000 selects a case chosen 26% of the time instead
+// of 25% still gives a chi-square of about 53, far past either value.
+
+/// The chi-square critical value at p = 1e-6 for 3 degrees of freedom.
+const CRITICAL_3_DOF: f64 = 30.66;
+/// The chi-square critical value at p = 1e-6 for 1 degree of freedom.
+const CRITICAL_1_DOF: f64 = 23.93;
 
 const SELECTS: usize = 100_000;
 
