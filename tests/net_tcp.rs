@@ -504,3 +504,41 @@ fn types_and_futures_can_move_between_workers() {
         send_sync(&w);
     });
 }
+
+#[test]
+fn io_is_noticed_while_every_worker_is_busy() {
+    let _w = common::watchdog("I/O under load", Duration::from_secs(60));
+    let rt = common::runtime(1);
+    rt.block_on(rt.spawn(async {
+        let (listener, addr) = listener().await;
+        let peer = std::thread::spawn(move || {
+            use std::io::Write;
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            std::thread::sleep(Duration::from_millis(5));
+            stream.write_all(b"ping").unwrap();
+            stream
+        });
+        let done = Arc::new(AtomicBool::new(false));
+        let reader = {
+            let done = done.clone();
+            gorun::spawn(async move {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut buf = [0; 4];
+                stream.read_exact(&mut buf).await.unwrap();
+                done.store(true, Ordering::SeqCst);
+                buf
+            })
+        };
+        // Keep the only worker busy (yielding through the budget, so it
+        // never runs out of work and never blocks in the reactor) until the
+        // reader is done. Only the busy worker's maintenance polls can see
+        // the connection and the bytes; if they did not, this loop would
+        // never end and the watchdog fails the test.
+        while !done.load(Ordering::SeqCst) {
+            gorun::consume_budget().await;
+        }
+        assert_eq!(&reader.await.unwrap(), b"ping");
+        drop(peer.join().unwrap());
+    }))
+    .unwrap();
+}

@@ -187,7 +187,8 @@ impl Reactor {
     /// Becomes the driver, if nobody else is, and polls: blocks up to
     /// `timeout` (`None`: until an event or a notification; the nearest
     /// timer shortens it), then wakes the tasks whose I/O is ready and runs
-    /// expired timers. Returns `false` if another worker is the driver.
+    /// expired timers. Returns `None` if another worker is the driver, else
+    /// the number of I/O events the wait returned.
     ///
     /// `before_wait` runs after the role is taken and before blocking, and
     /// may veto the blocking wait (it returns `false` when a wake-up arrived
@@ -198,9 +199,9 @@ impl Reactor {
         timeout: Option<Duration>,
         before_wait: impl FnOnce() -> bool,
         after_wait: impl FnOnce(),
-    ) -> bool {
+    ) -> Option<usize> {
         let Ok(mut events) = self.events.try_lock() else {
-            return false;
+            return None;
         };
         // `polling` is set before the nearest deadline is read. A task
         // arming a timer stores its deadline and then reads `polling`
@@ -249,12 +250,13 @@ impl Reactor {
                 }
             }
         }
+        let found = events.len();
         wakers.into_iter().for_each(Waker::wake);
         self.fire_timers(Instant::now());
         // Still holding the role: nobody else sets `busy` meanwhile.
         self.busy.store(false, SeqCst);
         drop(events);
-        true
+        Some(found)
     }
 
     /// Whether a driver is polling or running what it found (see `busy`).

@@ -63,7 +63,7 @@ impl Parker {
                 self.state.swap(EMPTY, SeqCst);
             },
         );
-        if drove {
+        if drove.is_some() {
             // A notification that vetoed the blocking wait is consumed here.
             self.consume_notification();
             return true;
