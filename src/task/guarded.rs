@@ -318,8 +318,8 @@ mod tests {
         run_queued(&queue);
         let shared = task.metadata().shared.clone();
         assert_eq!(shared.tasks.live(), 1);
-        // Detached and then woken with the runtime gone: the runnable is
-        // dropped instead of run, which drops the future.
+        // Detached, then woken, and its runnable dropped instead of run (as
+        // a runtime that shuts down does): that drops the future.
         let slot = TaskMeta::slot(task.metadata().state.load(SeqCst));
         task.detach();
         shared.tasks.wake(slot);
