@@ -108,12 +108,13 @@ impl<T: AsFd> Async<T> {
 
     /// Runs the non-blocking operation `op` until it does not return
     /// `WouldBlock`, waiting for readiness in `dir` in between (the
-    /// readiness protocol of `reactor/source.rs`).
+    /// readiness protocol of `reactor/source.rs`). `op` gets the sequence
+    /// number read in step 1.
     fn poll_io<R>(
         &self,
         dir: Direction,
         cx: &mut Context<'_>,
-        mut op: impl FnMut(&T) -> io::Result<R>,
+        mut op: impl FnMut(&T, u64) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         let spent = ready!(coop::poll_proceed(cx));
         loop {
@@ -121,7 +122,7 @@ impl<T: AsFd> Async<T> {
                 return Poll::Ready(Err(err));
             }
             let seen = self.source.sequence(dir);
-            match op(self.get_ref()) {
+            match op(self.get_ref(), seen) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 result => {
                     spent.made_progress();
@@ -142,32 +143,17 @@ impl<T: AsFd> Async<T> {
         cx: &mut Context<'_>,
         mut op: impl FnMut(&T) -> io::Result<(usize, bool)>,
     ) -> Poll<io::Result<usize>> {
-        let spent = ready!(coop::poll_proceed(cx));
-        loop {
-            if let Some(err) = self.shut_down() {
-                return Poll::Ready(Err(err));
+        self.poll_io(Direction::Read, cx, |io, seen| {
+            if self.source.is_drained(seen) {
+                // The read could only fail with `WouldBlock`: skip it.
+                return Err(io::ErrorKind::WouldBlock.into());
             }
-            let seen = self.source.sequence(Direction::Read);
-            if !self.source.is_drained(seen) {
-                match op(self.get_ref()) {
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Ok((n, drained)) => {
-                        if drained {
-                            self.source.set_drained(seen);
-                        }
-                        spent.made_progress();
-                        return Poll::Ready(Ok(n));
-                    }
-                    Err(e) => {
-                        spent.made_progress();
-                        return Poll::Ready(Err(e));
-                    }
-                }
+            let (n, drained) = op(io)?;
+            if drained {
+                self.source.set_drained(seen);
             }
-            ready!(self.source.poll_wait(Direction::Read, seen, cx, || {
-                self.shared.reactor.arm(&self.source)
-            }))?;
-        }
+            Ok(n)
+        })
     }
 
     /// Polls a read-side operation: `op` is retried when the descriptor
@@ -189,9 +175,9 @@ impl<T: AsFd> Async<T> {
     pub fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,
-        op: impl FnMut(&T) -> io::Result<R>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io(Direction::Read, cx, op)
+        self.poll_io(Direction::Read, cx, |io, _| op(io))
     }
 
     /// Polls a write-side operation: `op` is retried when the descriptor
@@ -211,9 +197,9 @@ impl<T: AsFd> Async<T> {
     pub fn poll_write_with<R>(
         &self,
         cx: &mut Context<'_>,
-        op: impl FnMut(&T) -> io::Result<R>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io(Direction::Write, cx, op)
+        self.poll_io(Direction::Write, cx, |io, _| op(io))
     }
 
     /// Runs a read-side operation, waiting for readability while it would
